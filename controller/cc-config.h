@@ -1,0 +1,34 @@
+/*
+ * cc-config: the daemon configuration (GKeyFile), with embedded defaults.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "cc-qemu.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+	gchar *path; /* the file read, or NULL when running on embedded defaults */
+	gchar *qemu_binary;
+	gchar *accel; /* tcg, kvm or auto */
+	gchar *state_dir;
+	gchar *runtime_dir;
+	CcQemuTimeouts timeouts;
+} CcConfig;
+
+CcConfig *
+cc_config_new_defaults(void);
+CcConfig *
+cc_config_load(const gchar *path, GError **error);
+CcConfig *
+cc_config_load_default(GError **error);
+void
+cc_config_free(CcConfig *config);
+gchar *
+cc_config_dup_default_path(gboolean *explicit_path);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CcConfig, cc_config_free)
+
+G_END_DECLS
