@@ -22,11 +22,8 @@ cc_backend_launch(CcBackend *self, const CcLaunchSpec *spec, GError **error)
 {
 	CcBackendClass *klass = CC_BACKEND_GET_CLASS(self);
 	if (klass->launch == NULL) {
-		g_set_error(error,
-			    COLO_ERROR,
-			    COLO_ERROR_UNSUPPORTED,
-			    "backend %s cannot launch members",
-			    cc_backend_get_name(self));
+		g_set_error(error, COLO_ERROR, COLO_ERROR_UNSUPPORTED,
+			    "backend %s cannot launch members", cc_backend_get_name(self));
 		return NULL;
 	}
 	return klass->launch(self, spec, error);
@@ -95,12 +92,9 @@ cc_backend_class_init(CcBackendClass *klass)
 	object_class->finalize = cc_backend_finalize;
 	object_class->set_property = cc_backend_set_property;
 	object_class->get_property = cc_backend_get_property;
-	g_object_class_install_property(
-	    object_class,
-	    PROP_NAME,
-	    g_param_spec_string("name",
-				NULL,
-				NULL,
-				NULL,
-				G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
+	g_object_class_install_property(object_class, PROP_NAME,
+					g_param_spec_string("name", NULL, NULL, NULL,
+							    G_PARAM_READWRITE |
+								    G_PARAM_CONSTRUCT_ONLY |
+								    G_PARAM_STATIC_STRINGS));
 }

@@ -18,15 +18,15 @@
 
 G_BEGIN_DECLS
 
-#define CC_BACKEND_ABI_VERSION	 1u
-#define CC_PLUGIN_QUERY_SYMBOL	 "cc_plugin_query"
+#define CC_BACKEND_ABI_VERSION 1u
+#define CC_PLUGIN_QUERY_SYMBOL "cc_plugin_query"
 
 typedef struct {
-	const gchar *name;   /* member name, passed as -name */
+	const gchar *name;        /* member name, passed as -name */
 	const gchar *const *argv; /* binary and arguments; the backend adds the monitor */
-	const gchar *qmp_path;	  /* UNIX socket path of the monitor */
-	const gchar *log_path;	  /* stdout and stderr of the process */
-	const gchar *netns;	  /* nullable: network namespace to run in */
+	const gchar *qmp_path;    /* UNIX socket path of the monitor */
+	const gchar *log_path;    /* stdout and stderr of the process */
+	const gchar *netns;       /* nullable: network namespace to run in */
 } CcLaunchSpec;
 
 #define CC_TYPE_BACKEND (cc_backend_get_type())
@@ -43,18 +43,15 @@ struct _CcBackendClass {
 
 typedef struct {
 	guint32 abi_version;
-	const gchar *name;	  /* backend name used in config, e.g. "qemu" */
+	const gchar *name; /* backend name used in config, e.g. "qemu" */
 	const gchar *description;
 	GType (*get_type)(void); /* a subclass of CcBackend */
 } CcPluginInfo;
 
 typedef const CcPluginInfo *(*CcPluginQueryFunc)(void);
 
-CcProcess *
-cc_backend_launch(CcBackend *self, const CcLaunchSpec *spec, GError **error);
-CcProcess *
-cc_backend_attach(CcBackend *self, GPid pid, guint64 start_time, GError **error);
-const gchar *
-cc_backend_get_name(CcBackend *self);
+CcProcess *cc_backend_launch(CcBackend *self, const CcLaunchSpec *spec, GError **error);
+CcProcess *cc_backend_attach(CcBackend *self, GPid pid, guint64 start_time, GError **error);
+const gchar *cc_backend_get_name(CcBackend *self);
 
 G_END_DECLS

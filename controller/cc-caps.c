@@ -69,9 +69,7 @@ cc_caps_parse_version(CcCaps *caps, JsonNode *ret, GError **error)
 		return FALSE;
 	if (!json_object_has_member(obj, "qemu") ||
 	    !JSON_NODE_HOLDS_OBJECT(json_object_get_member(obj, "qemu"))) {
-		g_set_error_literal(error,
-				    COLO_ERROR,
-				    COLO_ERROR_PROTOCOL,
+		g_set_error_literal(error, COLO_ERROR, COLO_ERROR_PROTOCOL,
 				    "query-version: no qemu object");
 		return FALSE;
 	}
@@ -115,8 +113,7 @@ cc_caps_parse_schema(CcCaps *caps, JsonNode *ret, GError **error)
 			break;
 		members = json_object_get_array_member(entry, "members");
 		for (guint j = 0; j < json_array_get_length(members); j++) {
-			if (g_strcmp0(cc_caps_element_string(members, j, "name"), "remaining") ==
-			    0)
+			if (g_strcmp0(cc_caps_element_string(members, j, "name"), "remaining") == 0)
 				caps->migrate_remaining = TRUE;
 		}
 		break;

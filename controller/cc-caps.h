@@ -16,9 +16,9 @@ typedef struct {
 	guint major;
 	guint minor;
 	guint micro;
-	GHashTable *commands;	   /* set of QMP command names */
+	GHashTable *commands;      /* set of QMP command names */
 	GPtrArray *migration_caps; /* names from query-migrate-capabilities */
-	gboolean colo;		   /* x-colo migration capability */
+	gboolean colo;             /* x-colo migration capability */
 	gboolean enable_when_stopped;
 	gboolean migrate_remaining; /* top-level "remaining" in query-migrate */
 	gboolean kvm_present;
@@ -27,24 +27,15 @@ typedef struct {
 	gboolean oob;
 } CcCaps;
 
-CcCaps *
-cc_caps_new(void);
-void
-cc_caps_free(CcCaps *caps);
-gboolean
-cc_caps_parse_version(CcCaps *caps, JsonNode *ret, GError **error);
-gboolean
-cc_caps_parse_schema(CcCaps *caps, JsonNode *ret, GError **error);
-gboolean
-cc_caps_parse_redirector(CcCaps *caps, JsonNode *ret, GError **error);
-gboolean
-cc_caps_parse_migration(CcCaps *caps, JsonNode *ret, GError **error);
-gboolean
-cc_caps_parse_kvm(CcCaps *caps, JsonNode *ret, GError **error);
-gboolean
-cc_caps_has_command(const CcCaps *caps, const gchar *command);
-JsonNode *
-cc_caps_to_json(const CcCaps *caps);
+CcCaps *cc_caps_new(void);
+void cc_caps_free(CcCaps *caps);
+gboolean cc_caps_parse_version(CcCaps *caps, JsonNode *ret, GError **error);
+gboolean cc_caps_parse_schema(CcCaps *caps, JsonNode *ret, GError **error);
+gboolean cc_caps_parse_redirector(CcCaps *caps, JsonNode *ret, GError **error);
+gboolean cc_caps_parse_migration(CcCaps *caps, JsonNode *ret, GError **error);
+gboolean cc_caps_parse_kvm(CcCaps *caps, JsonNode *ret, GError **error);
+gboolean cc_caps_has_command(const CcCaps *caps, const gchar *command);
+JsonNode *cc_caps_to_json(const CcCaps *caps);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CcCaps, cc_caps_free)
 

@@ -14,13 +14,13 @@ typedef struct {
 } CcConfigTimeoutKey;
 
 static const CcConfigTimeoutKey timeout_keys[] = {
-    {"connect-ms", G_STRUCT_OFFSET(CcQemuTimeouts, connect_ms)},
-    {"query-ms", G_STRUCT_OFFSET(CcQemuTimeouts, query_ms)},
-    {"change-ms", G_STRUCT_OFFSET(CcQemuTimeouts, change_ms)},
-    {"quit-ms", G_STRUCT_OFFSET(CcQemuTimeouts, quit_ms)},
-    {"exit-ms", G_STRUCT_OFFSET(CcQemuTimeouts, exit_ms)},
-    {"term-ms", G_STRUCT_OFFSET(CcQemuTimeouts, term_ms)},
-    {"kill-ms", G_STRUCT_OFFSET(CcQemuTimeouts, kill_ms)},
+	{"connect-ms", G_STRUCT_OFFSET(CcQemuTimeouts, connect_ms)},
+	{"query-ms", G_STRUCT_OFFSET(CcQemuTimeouts, query_ms)},
+	{"change-ms", G_STRUCT_OFFSET(CcQemuTimeouts, change_ms)},
+	{"quit-ms", G_STRUCT_OFFSET(CcQemuTimeouts, quit_ms)},
+	{"exit-ms", G_STRUCT_OFFSET(CcQemuTimeouts, exit_ms)},
+	{"term-ms", G_STRUCT_OFFSET(CcQemuTimeouts, term_ms)},
+	{"kill-ms", G_STRUCT_OFFSET(CcQemuTimeouts, kill_ms)},
 };
 
 static const gchar *const qemu_keys[] = {"binary", "accel", NULL};
@@ -61,15 +61,8 @@ static gboolean
 cc_config_fail(GError **error, const gchar *path, const gchar *group, const gchar *key,
 	       const gchar *reason)
 {
-	g_set_error(error,
-		    COLO_ERROR,
-		    COLO_ERROR_INVALID_INPUT,
-		    "%s: [%s] %s%s%s",
-		    path,
-		    group,
-		    key != NULL ? key : "",
-		    key != NULL ? ": " : "",
-		    reason);
+	g_set_error(error, COLO_ERROR, COLO_ERROR_INVALID_INPUT, "%s: [%s] %s%s%s", path, group,
+		    key != NULL ? key : "", key != NULL ? ": " : "", reason);
 	return FALSE;
 }
 
@@ -92,10 +85,7 @@ cc_config_load_qemu(CcConfig *config, GKeyFile *kf, const gchar *path, GError **
 		g_autofree gchar *v = g_key_file_get_string(kf, "qemu", "accel", NULL);
 		if (g_strcmp0(v, "tcg") != 0 && g_strcmp0(v, "kvm") != 0 &&
 		    g_strcmp0(v, "auto") != 0)
-			return cc_config_fail(error,
-					      path,
-					      "qemu",
-					      "accel",
+			return cc_config_fail(error, path, "qemu", "accel",
 					      "must be tcg, kvm or auto");
 		g_free(config->accel);
 		config->accel = g_steal_pointer(&v);
@@ -118,10 +108,7 @@ cc_config_load_timeouts(CcConfig *config, GKeyFile *kf, const gchar *path, GErro
 		if (tk == NULL)
 			return cc_config_fail(error, path, "timeouts", keys[i], "unknown key");
 		if (v == NULL || !g_ascii_string_to_unsigned(v, 10, 1, 3600000, &ms, NULL))
-			return cc_config_fail(error,
-					      path,
-					      "timeouts",
-					      keys[i],
+			return cc_config_fail(error, path, "timeouts", keys[i],
 					      "must be a whole number of milliseconds "
 					      "from 1 to 3600000");
 		G_STRUCT_MEMBER(guint, &config->timeouts, tk->offset) = (guint)ms;
@@ -138,11 +125,7 @@ cc_config_load(const gchar *path, GError **error)
 	g_auto(GStrv) groups = NULL;
 
 	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &error_local)) {
-		g_set_error(error,
-			    COLO_ERROR,
-			    COLO_ERROR_INVALID_INPUT,
-			    "%s: %s",
-			    path,
+		g_set_error(error, COLO_ERROR, COLO_ERROR_INVALID_INPUT, "%s: %s", path,
 			    error_local->message);
 		return NULL;
 	}

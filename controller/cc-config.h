@@ -18,16 +18,11 @@ typedef struct {
 	CcQemuTimeouts timeouts;
 } CcConfig;
 
-CcConfig *
-cc_config_new_defaults(void);
-CcConfig *
-cc_config_load(const gchar *path, GError **error);
-CcConfig *
-cc_config_load_default(GError **error);
-void
-cc_config_free(CcConfig *config);
-gchar *
-cc_config_dup_default_path(gboolean *explicit_path);
+CcConfig *cc_config_new_defaults(void);
+CcConfig *cc_config_load(const gchar *path, GError **error);
+CcConfig *cc_config_load_default(GError **error);
+void cc_config_free(CcConfig *config);
+gchar *cc_config_dup_default_path(gboolean *explicit_path);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CcConfig, cc_config_free)
 

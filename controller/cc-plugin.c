@@ -32,21 +32,14 @@ cc_plugin_check_info(const CcPluginInfo *info, const gchar *origin, GError **err
 		return FALSE;
 	}
 	if (info->abi_version != CC_BACKEND_ABI_VERSION) {
-		g_set_error(error,
-			    COLO_ERROR,
-			    COLO_ERROR_PLUGIN,
-			    "%s: plugin ABI %u, this daemon needs %u",
-			    origin,
-			    info->abi_version,
+		g_set_error(error, COLO_ERROR, COLO_ERROR_PLUGIN,
+			    "%s: plugin ABI %u, this daemon needs %u", origin, info->abi_version,
 			    CC_BACKEND_ABI_VERSION);
 		return FALSE;
 	}
 	if (info->name == NULL || info->get_type == NULL) {
-		g_set_error(error,
-			    COLO_ERROR,
-			    COLO_ERROR_PLUGIN,
-			    "%s: plugin info lacks a name or type",
-			    origin);
+		g_set_error(error, COLO_ERROR, COLO_ERROR_PLUGIN,
+			    "%s: plugin info lacks a name or type", origin);
 		return FALSE;
 	}
 	return TRUE;
@@ -61,20 +54,12 @@ cc_plugin_load_file(const gchar *path, GError **error)
 
 	module = g_module_open(path, G_MODULE_BIND_LOCAL);
 	if (module == NULL) {
-		g_set_error(error,
-			    COLO_ERROR,
-			    COLO_ERROR_PLUGIN,
-			    "cannot load %s: %s",
-			    path,
+		g_set_error(error, COLO_ERROR, COLO_ERROR_PLUGIN, "cannot load %s: %s", path,
 			    g_module_error());
 		return NULL;
 	}
 	if (!g_module_symbol(module, CC_PLUGIN_QUERY_SYMBOL, &sym) || sym == NULL) {
-		g_set_error(error,
-			    COLO_ERROR,
-			    COLO_ERROR_PLUGIN,
-			    "%s has no %s symbol",
-			    path,
+		g_set_error(error, COLO_ERROR, COLO_ERROR_PLUGIN, "%s has no %s symbol", path,
 			    CC_PLUGIN_QUERY_SYMBOL);
 		g_module_close(module);
 		return NULL;
@@ -124,11 +109,8 @@ cc_plugin_load_dir(const gchar *dir, GError **error)
 	g_autoptr(GPtrArray) plugins = g_ptr_array_new();
 
 	if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
-		g_set_error(error,
-			    COLO_ERROR,
-			    COLO_ERROR_PLUGIN,
-			    "plugin directory %s does not exist",
-			    dir);
+		g_set_error(error, COLO_ERROR, COLO_ERROR_PLUGIN,
+			    "plugin directory %s does not exist", dir);
 		return NULL;
 	}
 	cc_plugin_scan(dir, plugins, 0);
@@ -149,11 +131,8 @@ cc_plugin_new_backend(GPtrArray *plugins, const gchar *name, GError **error)
 			continue;
 		type = info->get_type();
 		if (!g_type_is_a(type, CC_TYPE_BACKEND)) {
-			g_set_error(error,
-				    COLO_ERROR,
-				    COLO_ERROR_PLUGIN,
-				    "plugin %s does not provide a backend",
-				    name);
+			g_set_error(error, COLO_ERROR, COLO_ERROR_PLUGIN,
+				    "plugin %s does not provide a backend", name);
 			return NULL;
 		}
 		return g_object_new(type, "name", name, NULL);

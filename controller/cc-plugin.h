@@ -14,13 +14,9 @@
 
 G_BEGIN_DECLS
 
-gchar *
-cc_plugin_get_dir(void);
-GPtrArray *
-cc_plugin_load_dir(const gchar *dir, GError **error);
-CcBackend *
-cc_plugin_new_backend(GPtrArray *plugins, const gchar *name, GError **error);
-gboolean
-cc_plugin_check_info(const CcPluginInfo *info, const gchar *origin, GError **error);
+gchar *cc_plugin_get_dir(void);
+GPtrArray *cc_plugin_load_dir(const gchar *dir, GError **error);
+CcBackend *cc_plugin_new_backend(GPtrArray *plugins, const gchar *name, GError **error);
+gboolean cc_plugin_check_info(const CcPluginInfo *info, const gchar *origin, GError **error);
 
 G_END_DECLS

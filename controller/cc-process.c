@@ -116,11 +116,8 @@ cc_process_new_child(GPid pid)
 	self->pidfd = cc_process_pidfd_open(pid);
 	cc_proc_read_stat(pid, NULL, &self->start_time, NULL);
 	/* the child watch holds a ref so the zombie is always reaped */
-	self->watch_id = g_child_watch_add_full(G_PRIORITY_DEFAULT,
-						pid,
-						cc_process_child_watch_cb,
-						g_object_ref(self),
-						g_object_unref);
+	self->watch_id = g_child_watch_add_full(G_PRIORITY_DEFAULT, pid, cc_process_child_watch_cb,
+						g_object_ref(self), g_object_unref);
 	return self;
 }
 
@@ -134,26 +131,18 @@ cc_process_new_attach(GPid pid, guint64 start_time, GError **error)
 	self->pid = pid;
 	self->pidfd = cc_process_pidfd_open(pid);
 	if (self->pidfd < 0) {
-		g_set_error(error,
-			    COLO_ERROR,
-			    COLO_ERROR_NOT_FOUND,
-			    "process %d is gone: %s",
-			    (gint)pid,
-			    g_strerror(errno));
+		g_set_error(error, COLO_ERROR, COLO_ERROR_NOT_FOUND, "process %d is gone: %s",
+			    (gint)pid, g_strerror(errno));
 		return NULL;
 	}
 	/* read after opening the pidfd so a recycled pid is caught by the start time */
 	if (!cc_proc_read_stat(pid, &state, &actual, error))
 		return NULL;
 	if (start_time != 0 && actual != start_time) {
-		g_set_error(error,
-			    COLO_ERROR,
-			    COLO_ERROR_NOT_FOUND,
+		g_set_error(error, COLO_ERROR, COLO_ERROR_NOT_FOUND,
 			    "process %d was recycled: start time %" G_GUINT64_FORMAT
 			    ", expected %" G_GUINT64_FORMAT,
-			    (gint)pid,
-			    actual,
-			    start_time);
+			    (gint)pid, actual, start_time);
 		return NULL;
 	}
 	if (state == 'Z' || state == 'X') {
@@ -161,12 +150,9 @@ cc_process_new_attach(GPid pid, guint64 start_time, GError **error)
 		return NULL;
 	}
 	self->start_time = actual;
-	self->watch_id = g_unix_fd_add_full(G_PRIORITY_DEFAULT,
-					    self->pidfd,
-					    G_IO_IN | G_IO_HUP | G_IO_ERR,
-					    cc_process_pidfd_cb,
-					    g_object_ref(self),
-					    g_object_unref);
+	self->watch_id =
+		g_unix_fd_add_full(G_PRIORITY_DEFAULT, self->pidfd, G_IO_IN | G_IO_HUP | G_IO_ERR,
+				   cc_process_pidfd_cb, g_object_ref(self), g_object_unref);
 	return g_steal_pointer(&self);
 }
 
@@ -184,12 +170,8 @@ cc_process_kill(CcProcess *self, gint signo, GError **error)
 #endif
 		rc = kill(self->pid, signo);
 	if (rc != 0 && errno != ESRCH) {
-		g_set_error(error,
-			    COLO_ERROR,
-			    COLO_ERROR_INTERNAL,
-			    "cannot send signal %d to %d: %s",
-			    signo,
-			    (gint)self->pid,
+		g_set_error(error, COLO_ERROR, COLO_ERROR_INTERNAL,
+			    "cannot send signal %d to %d: %s", signo, (gint)self->pid,
 			    g_strerror(errno));
 		return FALSE;
 	}
@@ -217,8 +199,7 @@ cc_process_describe_exit(CcProcess *self)
 	if (WIFEXITED(self->wait_status))
 		return g_strdup_printf("exited with status %d", WEXITSTATUS(self->wait_status));
 	if (WIFSIGNALED(self->wait_status))
-		return g_strdup_printf("killed by signal %d (%s)",
-				       WTERMSIG(self->wait_status),
+		return g_strdup_printf("killed by signal %d (%s)", WTERMSIG(self->wait_status),
 				       g_strsignal(WTERMSIG(self->wait_status)));
 	return g_strdup_printf("ended with wait status 0x%x", (guint)self->wait_status);
 }
@@ -268,14 +249,6 @@ cc_process_class_init(CcProcessClass *klass)
 {
 	GObjectClass *object_class = G_OBJECT_CLASS(klass);
 	object_class->finalize = cc_process_finalize;
-	signals[SIGNAL_EXITED] = g_signal_new("exited",
-					      G_TYPE_FROM_CLASS(klass),
-					      G_SIGNAL_RUN_LAST,
-					      0,
-					      NULL,
-					      NULL,
-					      NULL,
-					      G_TYPE_NONE,
-					      1,
-					      G_TYPE_INT);
+	signals[SIGNAL_EXITED] = g_signal_new("exited", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
+					      0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
 }

@@ -55,6 +55,7 @@ typedef struct {
 	guint generation;
 	GTask *task;
 	guint probes_left;
+	guint attempts;
 	GError *probe_error;
 	gint64 start_us;
 } CcQemuOp;
@@ -87,8 +88,7 @@ cc_qemu_op_is_stale(CcQemuOp *op)
 	return op->generation != op->self->generation;
 }
 
-static void
-cc_qemu_ladder_process_exited(CcQemu *self);
+static void cc_qemu_ladder_process_exited(CcQemu *self);
 
 const gchar *
 cc_qemu_state_to_string(CcQemuState state)
@@ -171,7 +171,7 @@ cc_qemu_log_tail(CcQemu *self)
 	lines = g_strsplit(buf, "\n", -1);
 	for (gint i = (gint)g_strv_length(lines) - 1; i >= 0; i--) {
 		g_strstrip(lines[i]);
-		if (lines[i][0] != '\0')
+		if (lines[i][0] != '\0' && !g_str_has_prefix(lines[i], "# coloctld "))
 			return g_strdup(lines[i]);
 	}
 	return NULL;
@@ -214,12 +214,10 @@ cc_qemu_qmp_closed_cb(CcQmp *qmp, const GError *reason, gpointer user_data)
 {
 	CcQemu *self = CC_QEMU(user_data);
 	JsonObject *detail = json_object_new();
-	json_object_set_string_member(detail,
-				      "reason",
+	json_object_set_string_member(detail, "reason",
 				      reason != NULL ? reason->message : "closed");
 	if (reason != NULL && reason->domain == COLO_ERROR)
-		json_object_set_string_member(detail,
-					      "code",
+		json_object_set_string_member(detail, "code",
 					      colo_error_code_to_string(reason->code));
 	cc_qemu_emit(self, "qmp-closed", detail);
 }
@@ -259,18 +257,13 @@ cc_qemu_execute_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	if (cc_qemu_op_is_stale(op)) {
 		if (ret != NULL)
 			json_node_unref(ret);
-		g_task_return_new_error(op->task,
-					COLO_ERROR,
-					COLO_ERROR_CANCELLED,
-					"member %s was relaunched",
-					self->name);
+		g_task_return_new_error(op->task, COLO_ERROR, COLO_ERROR_CANCELLED,
+					"member %s was relaunched", self->name);
 		return;
 	}
 	if (g_error_matches(error, COLO_ERROR, COLO_ERROR_TIMEOUT)) {
 		JsonObject *detail = json_object_new();
-		json_object_set_string_member(detail,
-					      "command",
-					      g_task_get_task_data(op->task));
+		json_object_set_string_member(detail, "command", g_task_get_task_data(op->task));
 		json_object_set_string_member(detail, "reason", error->message);
 		if (!self->unresponsive) {
 			self->unresponsive = TRUE;
@@ -278,9 +271,8 @@ cc_qemu_execute_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		} else {
 			json_object_unref(detail);
 		}
-	} else if (self->unresponsive && (ret != NULL || g_error_matches(error,
-									   COLO_ERROR,
-									   COLO_ERROR_QMP_ERROR))) {
+	} else if (self->unresponsive &&
+		   (ret != NULL || g_error_matches(error, COLO_ERROR, COLO_ERROR_QMP_ERROR))) {
 		self->unresponsive = FALSE;
 		cc_qemu_emit(self, "responsive", NULL);
 	}
@@ -292,13 +284,8 @@ cc_qemu_execute_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 void
-cc_qemu_execute_async(CcQemu *self,
-		      const gchar *command,
-		      JsonObject *arguments,
-		      CcQmpFlags flags,
-		      guint timeout_ms,
-		      GAsyncReadyCallback callback,
-		      gpointer user_data)
+cc_qemu_execute_async(CcQemu *self, const gchar *command, JsonObject *arguments, CcQmpFlags flags,
+		      guint timeout_ms, GAsyncReadyCallback callback, gpointer user_data)
 {
 	g_autoptr(GTask) task = g_task_new(self, NULL, callback, user_data);
 
@@ -306,23 +293,15 @@ cc_qemu_execute_async(CcQemu *self,
 	g_task_set_source_tag(task, cc_qemu_execute_async);
 	g_task_set_task_data(task, g_strdup(command), g_free);
 	if (self->qmp == NULL) {
-		g_task_return_new_error(task,
-					COLO_ERROR,
-					COLO_ERROR_DISCONNECTED,
-					"%s: member %s has no monitor connection",
-					command,
+		g_task_return_new_error(task, COLO_ERROR, COLO_ERROR_DISCONNECTED,
+					"%s: member %s has no monitor connection", command,
 					self->name);
 		return;
 	}
 	if (timeout_ms == 0)
 		timeout_ms = g_str_has_prefix(command, "query-") ? self->timeouts.query_ms
-								  : self->timeouts.change_ms;
-	cc_qmp_execute_async(self->qmp,
-			     command,
-			     arguments,
-			     flags,
-			     timeout_ms,
-			     cc_qemu_execute_cb,
+								 : self->timeouts.change_ms;
+	cc_qmp_execute_async(self->qmp, command, arguments, flags, timeout_ms, cc_qemu_execute_cb,
 			     cc_qemu_op_new(self, task));
 }
 
@@ -384,8 +363,7 @@ cc_qemu_probe_done(CcQemuOp *op)
 	json_object_set_member(detail, "capabilities", cc_caps_to_json(self->caps));
 	json_object_remove_member(json_object_get_object_member(detail, "capabilities"),
 				  "commands");
-	json_object_set_int_member(detail,
-				   "elapsed_ms",
+	json_object_set_int_member(detail, "elapsed_ms",
 				   (g_get_monotonic_time() - op->start_us) / 1000);
 	cc_qemu_emit(self, "probed", detail);
 	cc_qemu_set_state(self, CC_QEMU_STATE_RUNNING);
@@ -409,9 +387,7 @@ cc_qemu_probe_reply_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	if (--op->probes_left > 0)
 		return;
 	if (cc_qemu_op_is_stale(op)) {
-		g_task_return_new_error(op->task,
-					COLO_ERROR,
-					COLO_ERROR_CANCELLED,
+		g_task_return_new_error(op->task, COLO_ERROR, COLO_ERROR_CANCELLED,
 					"member was relaunched during its probe");
 		cc_qemu_op_free(op);
 		return;
@@ -426,13 +402,8 @@ cc_qemu_probe_one(CcQemuOp *op, const gchar *command, JsonObject *args, CcCapsPa
 	probe->op = op;
 	probe->parse = parse;
 	op->probes_left++;
-	cc_qemu_execute_async(op->self,
-			      command,
-			      args,
-			      CC_QMP_FLAG_NONE,
-			      op->self->timeouts.query_ms,
-			      cc_qemu_probe_reply_cb,
-			      probe);
+	cc_qemu_execute_async(op->self, command, args, CC_QMP_FLAG_NONE,
+			      op->self->timeouts.query_ms, cc_qemu_probe_reply_cb, probe);
 }
 
 static void
@@ -454,6 +425,49 @@ cc_qemu_probe_start(CcQemuOp *op)
 		cc_qemu_probe_done(op);
 }
 
+static void cc_qemu_connect_failed(CcQemuOp *op, GError *error);
+
+static void
+cc_qemu_connect_retry_cb(gpointer user_data)
+{
+	CcQemuOp *op = user_data;
+	cc_qemu_connect_failed(op, g_steal_pointer(&op->probe_error));
+}
+
+/* takes @op and @error; explains an early QEMU exit better than the monitor can */
+static void
+cc_qemu_connect_failed(CcQemuOp *op, GError *error)
+{
+	CcQemu *self = op->self;
+
+	if (cc_qemu_op_is_stale(op)) {
+		g_error_free(error);
+		g_task_return_new_error(op->task, COLO_ERROR, COLO_ERROR_CANCELLED,
+					"member was relaunched while connecting");
+		cc_qemu_op_free(op);
+		return;
+	}
+	/* a zombie not reaped yet: its exit status is one main loop turn away */
+	if (self->process != NULL && !cc_process_get_exited(self->process) &&
+	    cc_process_get_proc_state(self->process) == 'Z' && op->attempts++ < 50) {
+		op->probe_error = error;
+		g_timeout_add_once(10, cc_qemu_connect_retry_cb, op);
+		return;
+	}
+	if (self->process != NULL && cc_process_get_exited(self->process)) {
+		g_autofree gchar *how = cc_process_describe_exit(self->process);
+		g_autofree gchar *tail = cc_qemu_log_tail(self);
+		g_error_free(error);
+		error = g_error_new(COLO_ERROR, COLO_ERROR_SPAWN,
+				    "member %s: QEMU %s during startup%s%s", self->name, how,
+				    tail != NULL ? ": " : "", tail != NULL ? tail : "");
+	} else {
+		g_prefix_error(&error, "monitor: ");
+	}
+	cc_qemu_launch_fail(op, error);
+	cc_qemu_op_free(op);
+}
+
 static void
 cc_qemu_connect_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
@@ -463,30 +477,10 @@ cc_qemu_connect_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	g_autoptr(CcQmp) qmp = cc_qmp_connect_unix_finish(res, &error);
 	JsonObject *detail;
 
-	if (cc_qemu_op_is_stale(op)) {
-		g_task_return_new_error(op->task,
-					COLO_ERROR,
-					COLO_ERROR_CANCELLED,
-					"member was relaunched while connecting");
-		return;
-	}
-	if (qmp == NULL) {
-		/* if QEMU died, say why: that beats a connect error */
-		if (self->process != NULL && cc_process_get_exited(self->process)) {
-			g_autofree gchar *how = cc_process_describe_exit(self->process);
-			g_autofree gchar *tail = cc_qemu_log_tail(self);
-			g_clear_error(&error);
-			error = g_error_new(COLO_ERROR,
-					    COLO_ERROR_SPAWN,
-					    "%s %s during startup%s%s",
-					    self->name,
-					    how,
-					    tail != NULL ? ": " : "",
-					    tail != NULL ? tail : "");
-		} else {
-			g_prefix_error(&error, "monitor: ");
-		}
-		cc_qemu_launch_fail(op, g_steal_pointer(&error));
+	if (qmp == NULL || cc_qemu_op_is_stale(op)) {
+		if (error == NULL)
+			error = g_error_new_literal(COLO_ERROR, COLO_ERROR_CANCELLED, "stale");
+		cc_qemu_connect_failed(g_steal_pointer(&op), g_steal_pointer(&error));
 		return;
 	}
 	self->qmp = g_steal_pointer(&qmp);
@@ -494,19 +488,15 @@ cc_qemu_connect_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	g_signal_connect(self->qmp, "closed", G_CALLBACK(cc_qemu_qmp_closed_cb), self);
 	detail = json_object_new();
 	json_object_set_boolean_member(detail, "oob", cc_qmp_get_oob(self->qmp));
-	json_object_set_int_member(detail,
-				   "elapsed_ms",
+	json_object_set_int_member(detail, "elapsed_ms",
 				   (g_get_monotonic_time() - op->start_us) / 1000);
 	cc_qemu_emit(self, "qmp-connected", detail);
 	cc_qemu_probe_start(g_steal_pointer(&op));
 }
 
 void
-cc_qemu_launch_async(CcQemu *self,
-		     const gchar *const *argv,
-		     GCancellable *cancellable,
-		     GAsyncReadyCallback callback,
-		     gpointer user_data)
+cc_qemu_launch_async(CcQemu *self, const gchar *const *argv, GCancellable *cancellable,
+		     GAsyncReadyCallback callback, gpointer user_data)
 {
 	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
 	g_autoptr(GError) error = NULL;
@@ -518,12 +508,8 @@ cc_qemu_launch_async(CcQemu *self,
 	g_task_set_source_tag(task, cc_qemu_launch_async);
 	if (self->state == CC_QEMU_STATE_STARTING || self->state == CC_QEMU_STATE_RUNNING ||
 	    self->state == CC_QEMU_STATE_STOPPING || self->state == CC_QEMU_STATE_STUCK) {
-		g_task_return_new_error(task,
-					COLO_ERROR,
-					COLO_ERROR_CONFLICT,
-					"member %s is %s",
-					self->name,
-					cc_qemu_state_to_string(self->state));
+		g_task_return_new_error(task, COLO_ERROR, COLO_ERROR_CONFLICT, "member %s is %s",
+					self->name, cc_qemu_state_to_string(self->state));
 		return;
 	}
 	cc_qemu_drop_qmp(self);
@@ -541,9 +527,7 @@ cc_qemu_launch_async(CcQemu *self,
 	if (self->process == NULL) {
 		g_autoptr(CcQemuOp) op = cc_qemu_op_new(self, task);
 		if (error->domain != COLO_ERROR || error->code != COLO_ERROR_SPAWN) {
-			GError *wrapped = g_error_new(COLO_ERROR,
-						      COLO_ERROR_SPAWN,
-						      "spawn: %s",
+			GError *wrapped = g_error_new(COLO_ERROR, COLO_ERROR_SPAWN, "spawn: %s",
 						      error->message);
 			cc_qemu_launch_fail(op, wrapped);
 			return;
@@ -557,11 +541,8 @@ cc_qemu_launch_async(CcQemu *self,
 	json_object_set_string_member(detail, "argv", argv_str);
 	json_object_set_string_member(detail, "qmp", self->qmp_path);
 	cc_qemu_emit(self, "launched", detail);
-	cc_qmp_connect_unix_async(self->qmp_path,
-				  self->timeouts.connect_ms,
-				  cancellable,
-				  cc_qemu_connect_cb,
-				  cc_qemu_op_new(self, task));
+	cc_qmp_connect_unix_async(self->qmp_path, self->timeouts.connect_ms, cancellable,
+				  cc_qemu_connect_cb, cc_qemu_op_new(self, task));
 }
 
 gboolean
@@ -573,8 +554,7 @@ cc_qemu_launch_finish(CcQemu *self, GAsyncResult *res, GError **error)
 
 /* ------------------------------------------------------------ stop ladder */
 
-static void
-cc_qemu_ladder_goto(CcQemu *self, CcLadderStep step);
+static void cc_qemu_ladder_goto(CcQemu *self, CcLadderStep step);
 
 static void
 cc_qemu_ladder_clear_timer(CcQemu *self)
@@ -607,8 +587,7 @@ cc_qemu_ladder_process_exited(CcQemu *self)
 
 	cc_qemu_ladder_clear_timer(self);
 	json_object_set_string_member(detail, "step", cc_qemu_step_to_string(step));
-	json_object_set_int_member(detail,
-				   "elapsed_ms",
+	json_object_set_int_member(detail, "elapsed_ms",
 				   (g_get_monotonic_time() - self->ladder_start_us) / 1000);
 	self->step = CC_LADDER_IDLE;
 	cc_qemu_emit(self, "stopped", detail);
@@ -624,8 +603,7 @@ cc_qemu_ladder_timer_cb(gpointer user_data)
 
 	g_clear_pointer(&self->step_timer, g_source_unref);
 	json_object_set_string_member(detail, "step", cc_qemu_step_to_string(self->step));
-	json_object_set_int_member(detail,
-				   "waited_ms",
+	json_object_set_int_member(detail, "waited_ms",
 				   (g_get_monotonic_time() - self->step_start_us) / 1000);
 	cc_qemu_emit(self, "stop-deadline", detail);
 	switch (self->step) {
@@ -668,8 +646,7 @@ cc_qemu_ladder_quit_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	if (cc_qemu_op_is_stale(op) || self->step != CC_LADDER_QUIT)
 		return;
 	detail = json_object_new();
-	json_object_set_string_member(detail,
-				      "result",
+	json_object_set_string_member(detail, "result",
 				      ret != NULL ? "acknowledged" : error->message);
 	cc_qemu_emit(self, "quit-reply", detail);
 	/* acknowledged, refused or timed out: the next step is waiting for the exit */
@@ -685,21 +662,17 @@ cc_qemu_ladder_stuck(CcQemu *self)
 	gchar state_str[2] = {state, '\0'};
 
 	json_object_set_string_member(detail, "proc_state", state_str);
-	json_object_set_int_member(detail,
-				   "elapsed_ms",
+	json_object_set_int_member(detail, "elapsed_ms",
 				   (g_get_monotonic_time() - self->ladder_start_us) / 1000);
 	cc_qemu_emit(self, "stuck", detail);
 	/* keep watching: if the process ever exits, process_exited_cb moves us to stopped */
 	self->step = CC_LADDER_IDLE;
 	cc_qemu_set_state(self, CC_QEMU_STATE_STUCK);
-	error = g_error_new(COLO_ERROR,
-			    COLO_ERROR_STUCK,
+	error = g_error_new(COLO_ERROR, COLO_ERROR_STUCK,
 			    "%s (pid %d) survived SIGKILL for %u ms, process state %c; "
 			    "its resources stay quarantined",
-			    self->name,
-			    (gint)cc_process_get_pid(self->process),
-			    self->timeouts.kill_ms,
-			    state);
+			    self->name, (gint)cc_process_get_pid(self->process),
+			    self->timeouts.kill_ms, state);
 	cc_qemu_ladder_complete(self, error);
 }
 
@@ -749,13 +722,8 @@ cc_qemu_ladder_goto(CcQemu *self, CcLadderStep step)
 			cc_qemu_ladder_goto(self, CC_LADDER_WAIT);
 			return;
 		}
-		cc_qemu_execute_async(self,
-				      "quit",
-				      NULL,
-				      CC_QMP_FLAG_NONE,
-				      self->timeouts.quit_ms,
-				      cc_qemu_ladder_quit_cb,
-				      cc_qemu_op_new(self, NULL));
+		cc_qemu_execute_async(self, "quit", NULL, CC_QMP_FLAG_NONE, self->timeouts.quit_ms,
+				      cc_qemu_ladder_quit_cb, cc_qemu_op_new(self, NULL));
 		break;
 	case CC_LADDER_TERM:
 		cc_qemu_ladder_signal(self, SIGTERM);
@@ -951,33 +919,16 @@ cc_qemu_class_init(CcQemuClass *klass)
 	 *   stop-deadline, stopped, stuck
 	 * @detail: a JSON object; always has member, generation and (once spawned) pid
 	 */
-	signals[SIGNAL_EVENT] = g_signal_new("event",
-					     G_TYPE_FROM_CLASS(klass),
-					     G_SIGNAL_RUN_LAST,
-					     0,
-					     NULL,
-					     NULL,
-					     NULL,
-					     G_TYPE_NONE,
-					     2,
-					     G_TYPE_STRING,
-					     JSON_TYPE_OBJECT);
+	signals[SIGNAL_EVENT] =
+		g_signal_new("event", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+			     NULL, G_TYPE_NONE, 2, G_TYPE_STRING, JSON_TYPE_OBJECT);
 	/**
 	 * CcQemu::qmp-event:
 	 * @name: the QMP event name
 	 * @data: (nullable): its data
 	 * @generation: the member generation that produced it
 	 */
-	signals[SIGNAL_QMP_EVENT] = g_signal_new("qmp-event",
-						 G_TYPE_FROM_CLASS(klass),
-						 G_SIGNAL_RUN_LAST,
-						 0,
-						 NULL,
-						 NULL,
-						 NULL,
-						 G_TYPE_NONE,
-						 3,
-						 G_TYPE_STRING,
-						 JSON_TYPE_OBJECT,
-						 G_TYPE_UINT);
+	signals[SIGNAL_QMP_EVENT] = g_signal_new(
+		"qmp-event", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+		G_TYPE_NONE, 3, G_TYPE_STRING, JSON_TYPE_OBJECT, G_TYPE_UINT);
 }

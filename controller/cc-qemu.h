@@ -29,72 +29,44 @@ typedef enum {
 
 typedef struct {
 	guint connect_ms; /* monitor connect, greeting and qmp_capabilities */
-	guint query_ms;	  /* query-* commands */
+	guint query_ms;   /* query-* commands */
 	guint change_ms;  /* commands that change state */
-	guint quit_ms;	  /* ladder step 1: reply to quit */
-	guint exit_ms;	  /* ladder step 2: EOF and process exit after quit */
-	guint term_ms;	  /* ladder step 3: exit after SIGTERM */
-	guint kill_ms;	  /* ladder step 4: exit after SIGKILL */
+	guint quit_ms;    /* ladder step 1: reply to quit */
+	guint exit_ms;    /* ladder step 2: EOF and process exit after quit */
+	guint term_ms;    /* ladder step 3: exit after SIGTERM */
+	guint kill_ms;    /* ladder step 4: exit after SIGKILL */
 } CcQemuTimeouts;
 
 #define CC_TYPE_QEMU (cc_qemu_get_type())
 G_DECLARE_FINAL_TYPE(CcQemu, cc_qemu, CC, QEMU, GObject)
 
-CcQemu *
-cc_qemu_new(CcBackend *backend, const gchar *name, const gchar *runtime_dir);
-void
-cc_qemu_timeouts_init(CcQemuTimeouts *t);
-void
-cc_qemu_set_timeouts(CcQemu *self, const CcQemuTimeouts *timeouts);
-const CcQemuTimeouts *
-cc_qemu_get_timeouts(CcQemu *self);
-void
-cc_qemu_set_netns(CcQemu *self, const gchar *netns);
+CcQemu *cc_qemu_new(CcBackend *backend, const gchar *name, const gchar *runtime_dir);
+void cc_qemu_timeouts_init(CcQemuTimeouts *t);
+void cc_qemu_set_timeouts(CcQemu *self, const CcQemuTimeouts *timeouts);
+const CcQemuTimeouts *cc_qemu_get_timeouts(CcQemu *self);
+void cc_qemu_set_netns(CcQemu *self, const gchar *netns);
 
-void
-cc_qemu_launch_async(CcQemu *self,
-		     const gchar *const *argv,
-		     GCancellable *cancellable,
-		     GAsyncReadyCallback callback,
-		     gpointer user_data);
-gboolean
-cc_qemu_launch_finish(CcQemu *self, GAsyncResult *res, GError **error);
+void cc_qemu_launch_async(CcQemu *self, const gchar *const *argv, GCancellable *cancellable,
+			  GAsyncReadyCallback callback, gpointer user_data);
+gboolean cc_qemu_launch_finish(CcQemu *self, GAsyncResult *res, GError **error);
 
-void
-cc_qemu_stop_async(CcQemu *self, GAsyncReadyCallback callback, gpointer user_data);
-gboolean
-cc_qemu_stop_finish(CcQemu *self, GAsyncResult *res, GError **error);
+void cc_qemu_stop_async(CcQemu *self, GAsyncReadyCallback callback, gpointer user_data);
+gboolean cc_qemu_stop_finish(CcQemu *self, GAsyncResult *res, GError **error);
 
-void
-cc_qemu_execute_async(CcQemu *self,
-		      const gchar *command,
-		      JsonObject *arguments,
-		      CcQmpFlags flags,
-		      guint timeout_ms,
-		      GAsyncReadyCallback callback,
-		      gpointer user_data);
-JsonNode *
-cc_qemu_execute_finish(CcQemu *self, GAsyncResult *res, GError **error);
+void cc_qemu_execute_async(CcQemu *self, const gchar *command, JsonObject *arguments,
+			   CcQmpFlags flags, guint timeout_ms, GAsyncReadyCallback callback,
+			   gpointer user_data);
+JsonNode *cc_qemu_execute_finish(CcQemu *self, GAsyncResult *res, GError **error);
 
-const gchar *
-cc_qemu_get_name(CcQemu *self);
-CcQemuState
-cc_qemu_get_state(CcQemu *self);
-const gchar *
-cc_qemu_state_to_string(CcQemuState state);
-guint
-cc_qemu_get_generation(CcQemu *self);
-GPid
-cc_qemu_get_pid(CcQemu *self);
-CcProcess *
-cc_qemu_get_process(CcQemu *self);
-const CcCaps *
-cc_qemu_get_caps(CcQemu *self);
-const gchar *
-cc_qemu_get_qmp_path(CcQemu *self);
-const gchar *
-cc_qemu_get_log_path(CcQemu *self);
-gboolean
-cc_qemu_get_unresponsive(CcQemu *self);
+const gchar *cc_qemu_get_name(CcQemu *self);
+CcQemuState cc_qemu_get_state(CcQemu *self);
+const gchar *cc_qemu_state_to_string(CcQemuState state);
+guint cc_qemu_get_generation(CcQemu *self);
+GPid cc_qemu_get_pid(CcQemu *self);
+CcProcess *cc_qemu_get_process(CcQemu *self);
+const CcCaps *cc_qemu_get_caps(CcQemu *self);
+const gchar *cc_qemu_get_qmp_path(CcQemu *self);
+const gchar *cc_qemu_get_log_path(CcQemu *self);
+gboolean cc_qemu_get_unresponsive(CcQemu *self);
 
 G_END_DECLS

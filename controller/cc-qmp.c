@@ -9,7 +9,7 @@
 #include "colo-error.h"
 
 #define CC_QMP_READ_CHUNK (64 * 1024)
-#define CC_QMP_MAX_WBUF	  (16 * 1024 * 1024)
+#define CC_QMP_MAX_WBUF   (16 * 1024 * 1024)
 
 typedef struct {
 	CcQmp *self; /* unowned; the pending table owns this struct */
@@ -57,12 +57,9 @@ cc_qmp_pending_free(CcQmpPending *p)
 	g_free(p);
 }
 
-static void
-cc_qmp_read_arm(CcQmp *self);
-static void
-cc_qmp_negotiate(CcQmp *self, guint timeout_ms);
-static void
-cc_qmp_write_flush(CcQmp *self);
+static void cc_qmp_read_arm(CcQmp *self);
+static void cc_qmp_negotiate(CcQmp *self, guint timeout_ms);
+static void cc_qmp_write_flush(CcQmp *self);
 
 gchar *
 cc_qmp_error_dup_class(const GError *error)
@@ -101,8 +98,8 @@ cc_qmp_close(CcQmp *self, const GError *reason)
 	if (self->state == CC_QMP_STATE_CLOSED)
 		return;
 	if (reason == NULL) {
-		error_local =
-		    g_error_new_literal(COLO_ERROR, COLO_ERROR_DISCONNECTED, "connection closed");
+		error_local = g_error_new_literal(COLO_ERROR, COLO_ERROR_DISCONNECTED,
+						  "connection closed");
 		reason = error_local;
 	}
 	self->state = CC_QMP_STATE_CLOSED;
@@ -136,8 +133,8 @@ cc_qmp_close(CcQmp *self, const GError *reason)
 	g_object_unref(self);
 }
 
-static void
-cc_qmp_close_with(CcQmp *self, ColoError code, const gchar *fmt, ...) G_GNUC_PRINTF(3, 4);
+static void cc_qmp_close_with(CcQmp *self, ColoError code, const gchar *fmt, ...)
+	G_GNUC_PRINTF(3, 4);
 
 static void
 cc_qmp_close_with(CcQmp *self, ColoError code, const gchar *fmt, ...)
@@ -183,17 +180,13 @@ cc_qmp_handle_reply(CcQmp *self, JsonObject *obj)
 			klass = json_object_get_string_member_with_default(err, "class", klass);
 			desc = json_object_get_string_member_with_default(err, "desc", desc);
 		}
-		g_task_return_new_error(p->task,
-					COLO_ERROR,
-					COLO_ERROR_QMP_ERROR,
-					"%s: %s",
-					klass,
+		g_task_return_new_error(p->task, COLO_ERROR, COLO_ERROR_QMP_ERROR, "%s: %s", klass,
 					desc);
 	} else {
 		JsonNode *ret = json_object_get_member(obj, "return");
-		g_task_return_pointer(p->task,
-				      ret != NULL ? json_node_copy(ret) : json_node_new(JSON_NODE_NULL),
-				      (GDestroyNotify)json_node_unref);
+		g_task_return_pointer(
+			p->task, ret != NULL ? json_node_copy(ret) : json_node_new(JSON_NODE_NULL),
+			(GDestroyNotify)json_node_unref);
 	}
 	cc_qmp_pending_free(p);
 }
@@ -258,10 +251,8 @@ cc_qmp_handle_line(CcQmp *self, const gchar *line, gsize len)
 	if (len == 0)
 		return;
 	if (!json_parser_load_from_data(parser, line, (gssize)len, &error_local)) {
-		cc_qmp_close_with(self,
-				  COLO_ERROR_PROTOCOL,
-				  "malformed QMP line (%" G_GSIZE_FORMAT " bytes): %s",
-				  len,
+		cc_qmp_close_with(self, COLO_ERROR_PROTOCOL,
+				  "malformed QMP line (%" G_GSIZE_FORMAT " bytes): %s", len,
 				  error_local->message);
 		return;
 	}
@@ -300,12 +291,10 @@ cc_qmp_process_rbuf(CcQmp *self)
 		if (self->rbuf->data[i] != '\n')
 			continue;
 		if (i - start > self->max_line) {
-			cc_qmp_close_with(self,
-					  COLO_ERROR_PROTOCOL,
+			cc_qmp_close_with(self, COLO_ERROR_PROTOCOL,
 					  "QMP line of %" G_GSIZE_FORMAT
 					  " bytes exceeds the limit of %" G_GSIZE_FORMAT,
-					  i - start,
-					  self->max_line);
+					  i - start, self->max_line);
 			return FALSE;
 		}
 		cc_qmp_handle_line(self, (const gchar *)self->rbuf->data + start, i - start);
@@ -316,8 +305,7 @@ cc_qmp_process_rbuf(CcQmp *self)
 	if (start > 0)
 		g_byte_array_remove_range(self->rbuf, 0, start);
 	if (self->rbuf->len > self->max_line) {
-		cc_qmp_close_with(self,
-				  COLO_ERROR_PROTOCOL,
+		cc_qmp_close_with(self, COLO_ERROR_PROTOCOL,
 				  "QMP line exceeds the limit of %" G_GSIZE_FORMAT " bytes",
 				  self->max_line);
 		return FALSE;
@@ -329,8 +317,7 @@ static void
 cc_qmp_handle_eof(CcQmp *self)
 {
 	if (self->rbuf->len > 0) {
-		cc_qmp_close_with(self,
-				  COLO_ERROR_DISCONNECTED,
+		cc_qmp_close_with(self, COLO_ERROR_DISCONNECTED,
 				  "monitor closed mid-reply (%u bytes of an unfinished line)",
 				  self->rbuf->len);
 		return;
@@ -349,17 +336,12 @@ cc_qmp_readable_cb(GObject *stream, gpointer user_data)
 	/* bounded: at most 16 chunks per wakeup so one chatty monitor cannot starve others */
 	for (guint n = 0; n < 16 && keep; n++) {
 		g_autoptr(GError) error_local = NULL;
-		gssize r = g_pollable_input_stream_read_nonblocking(self->istream,
-								     chunk,
-								     sizeof(chunk),
-								     NULL,
-								     &error_local);
+		gssize r = g_pollable_input_stream_read_nonblocking(
+			self->istream, chunk, sizeof(chunk), NULL, &error_local);
 		if (r < 0) {
 			if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
 				break;
-			cc_qmp_close_with(self,
-					  COLO_ERROR_DISCONNECTED,
-					  "monitor read failed: %s",
+			cc_qmp_close_with(self, COLO_ERROR_DISCONNECTED, "monitor read failed: %s",
 					  error_local->message);
 			keep = FALSE;
 			break;
@@ -388,10 +370,7 @@ cc_qmp_read_arm(CcQmp *self)
 	if (self->read_source != NULL)
 		return;
 	self->read_source = g_pollable_input_stream_create_source(self->istream, NULL);
-	g_source_set_callback(self->read_source,
-			      G_SOURCE_FUNC(cc_qmp_readable_cb),
-			      self,
-			      NULL);
+	g_source_set_callback(self->read_source, G_SOURCE_FUNC(cc_qmp_readable_cb), self, NULL);
 	g_source_attach(self->read_source, g_main_context_get_thread_default());
 }
 
@@ -409,28 +388,22 @@ cc_qmp_write_flush(CcQmp *self)
 {
 	while (self->wbuf->len > 0 && self->state != CC_QMP_STATE_CLOSED) {
 		g_autoptr(GError) error_local = NULL;
-		gssize w = g_pollable_output_stream_write_nonblocking(self->ostream,
-								       self->wbuf->data,
-								       self->wbuf->len,
-								       NULL,
-								       &error_local);
+		gssize w = g_pollable_output_stream_write_nonblocking(
+			self->ostream, self->wbuf->data, self->wbuf->len, NULL, &error_local);
 		if (w < 0) {
 			if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
 				if (self->write_source != NULL)
 					return;
 				self->write_source =
-				    g_pollable_output_stream_create_source(self->ostream, NULL);
+					g_pollable_output_stream_create_source(self->ostream, NULL);
 				g_source_set_callback(self->write_source,
-						      G_SOURCE_FUNC(cc_qmp_writable_cb),
-						      self,
+						      G_SOURCE_FUNC(cc_qmp_writable_cb), self,
 						      NULL);
 				g_source_attach(self->write_source,
 						g_main_context_get_thread_default());
 				return;
 			}
-			cc_qmp_close_with(self,
-					  COLO_ERROR_DISCONNECTED,
-					  "monitor write failed: %s",
+			cc_qmp_close_with(self, COLO_ERROR_DISCONNECTED, "monitor write failed: %s",
 					  error_local->message);
 			return;
 		}
@@ -449,11 +422,8 @@ cc_qmp_send(CcQmp *self, JsonObject *msg, GError **error)
 	line = json_to_string(node, FALSE);
 	len = strlen(line);
 	if (self->wbuf->len + len + 1 > CC_QMP_MAX_WBUF) {
-		g_set_error(error,
-			    COLO_ERROR,
-			    COLO_ERROR_TIMEOUT,
-			    "monitor is not reading: %u bytes queued",
-			    self->wbuf->len);
+		g_set_error(error, COLO_ERROR, COLO_ERROR_TIMEOUT,
+			    "monitor is not reading: %u bytes queued", self->wbuf->len);
 		return FALSE;
 	}
 	g_byte_array_append(self->wbuf, (const guint8 *)line, (guint)len);
@@ -471,24 +441,15 @@ cc_qmp_deadline_cb(gpointer user_data)
 
 	g_clear_pointer(&p->deadline, g_source_unref);
 	g_hash_table_steal(self->pending, p->id);
-	g_task_return_new_error(p->task,
-				COLO_ERROR,
-				COLO_ERROR_TIMEOUT,
-				"%s: no reply within %" G_GINT64_FORMAT " ms",
-				p->command,
-				waited);
+	g_task_return_new_error(p->task, COLO_ERROR, COLO_ERROR_TIMEOUT,
+				"%s: no reply within %" G_GINT64_FORMAT " ms", p->command, waited);
 	cc_qmp_pending_free(p);
 	return G_SOURCE_REMOVE;
 }
 
 void
-cc_qmp_execute_async(CcQmp *self,
-		     const gchar *command,
-		     JsonObject *arguments,
-		     CcQmpFlags flags,
-		     guint timeout_ms,
-		     GAsyncReadyCallback callback,
-		     gpointer user_data)
+cc_qmp_execute_async(CcQmp *self, const gchar *command, JsonObject *arguments, CcQmpFlags flags,
+		     guint timeout_ms, GAsyncReadyCallback callback, gpointer user_data)
 {
 	g_autoptr(GTask) task = NULL;
 	g_autoptr(JsonObject) msg = json_object_new();
@@ -502,19 +463,13 @@ cc_qmp_execute_async(CcQmp *self,
 	g_task_set_source_tag(task, cc_qmp_execute_async);
 	g_task_set_task_data(task, g_strdup(command), g_free);
 	if (self->state == CC_QMP_STATE_CLOSED || self->state == CC_QMP_STATE_GREETING) {
-		g_task_return_new_error(task,
-					COLO_ERROR,
-					COLO_ERROR_DISCONNECTED,
-					"%s: monitor is not connected",
-					command);
+		g_task_return_new_error(task, COLO_ERROR, COLO_ERROR_DISCONNECTED,
+					"%s: monitor is not connected", command);
 		return;
 	}
 	if ((flags & CC_QMP_FLAG_OOB) && !self->oob) {
-		g_task_return_new_error(task,
-					COLO_ERROR,
-					COLO_ERROR_UNSUPPORTED,
-					"%s: out-of-band execution was not negotiated",
-					command);
+		g_task_return_new_error(task, COLO_ERROR, COLO_ERROR_UNSUPPORTED,
+					"%s: out-of-band execution was not negotiated", command);
 		return;
 	}
 	if (timeout_ms == 0)
@@ -527,8 +482,7 @@ cc_qmp_execute_async(CcQmp *self,
 	p->task = g_steal_pointer(&task);
 	p->sent_us = g_get_monotonic_time();
 
-	json_object_set_string_member(msg,
-				      (flags & CC_QMP_FLAG_OOB) ? "exec-oob" : "execute",
+	json_object_set_string_member(msg, (flags & CC_QMP_FLAG_OOB) ? "exec-oob" : "execute",
 				      command);
 	if (arguments != NULL)
 		json_object_set_object_member(msg, "arguments", json_object_ref(arguments));
@@ -586,13 +540,8 @@ cc_qmp_negotiate(CcQmp *self, guint timeout_ms)
 		json_array_add_string_element(enable, "oob");
 		json_object_set_array_member(args, "enable", enable);
 	}
-	cc_qmp_execute_async(self,
-			     "qmp_capabilities",
-			     args,
-			     CC_QMP_FLAG_NONE,
-			     timeout_ms,
-			     cc_qmp_capabilities_cb,
-			     NULL);
+	cc_qmp_execute_async(self, "qmp_capabilities", args, CC_QMP_FLAG_NONE, timeout_ms,
+			     cc_qmp_capabilities_cb, NULL);
 }
 
 static gboolean
@@ -608,20 +557,15 @@ cc_qmp_handshake_deadline_cb(gpointer user_data)
 }
 
 void
-cc_qmp_handshake_async(CcQmp *self,
-		       guint timeout_ms,
-		       GCancellable *cancellable,
-		       GAsyncReadyCallback callback,
-		       gpointer user_data)
+cc_qmp_handshake_async(CcQmp *self, guint timeout_ms, GCancellable *cancellable,
+		       GAsyncReadyCallback callback, gpointer user_data)
 {
 	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
 
 	g_return_if_fail(CC_IS_QMP(self));
 	g_task_set_source_tag(task, cc_qmp_handshake_async);
 	if (self->state != CC_QMP_STATE_GREETING || self->handshake != NULL) {
-		g_task_return_new_error(task,
-					COLO_ERROR,
-					COLO_ERROR_INTERNAL,
+		g_task_return_new_error(task, COLO_ERROR, COLO_ERROR_INTERNAL,
 					"handshake already done or running");
 		return;
 	}
@@ -682,31 +626,21 @@ cc_qmp_connect_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	conn = g_socket_client_connect_finish(G_SOCKET_CLIENT(source), res, &error);
 	if (conn == NULL) {
 		ColoError code = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)
-				     ? COLO_ERROR_TIMEOUT
-				     : COLO_ERROR_CONNECT;
-		g_task_return_new_error(task,
-					COLO_ERROR,
-					code,
-					"cannot connect to %s: %s",
-					d->path,
+					 ? COLO_ERROR_TIMEOUT
+					 : COLO_ERROR_CONNECT;
+		g_task_return_new_error(task, COLO_ERROR, code, "cannot connect to %s: %s", d->path,
 					error->message);
 		return;
 	}
 	qmp = cc_qmp_new(G_IO_STREAM(conn));
 	cancellable = g_task_get_cancellable(task);
-	cc_qmp_handshake_async(qmp,
-			       d->timeout_ms,
-			       cancellable,
-			       cc_qmp_connect_handshake_cb,
+	cc_qmp_handshake_async(qmp, d->timeout_ms, cancellable, cc_qmp_connect_handshake_cb,
 			       g_steal_pointer(&task));
 }
 
 void
-cc_qmp_connect_unix_async(const gchar *path,
-			  guint timeout_ms,
-			  GCancellable *cancellable,
-			  GAsyncReadyCallback callback,
-			  gpointer user_data)
+cc_qmp_connect_unix_async(const gchar *path, guint timeout_ms, GCancellable *cancellable,
+			  GAsyncReadyCallback callback, gpointer user_data)
 {
 	g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data);
 	g_autoptr(GSocketClient) client = g_socket_client_new();
@@ -720,11 +654,8 @@ cc_qmp_connect_unix_async(const gchar *path,
 	g_task_set_task_data(task, d, (GDestroyNotify)cc_qmp_connect_data_free);
 	g_task_set_source_tag(task, cc_qmp_connect_unix_async);
 	g_socket_client_set_timeout(client, (timeout_ms + 999) / 1000);
-	g_socket_client_connect_async(client,
-				      G_SOCKET_CONNECTABLE(addr),
-				      cancellable,
-				      cc_qmp_connect_cb,
-				      g_steal_pointer(&task));
+	g_socket_client_connect_async(client, G_SOCKET_CONNECTABLE(addr), cancellable,
+				      cc_qmp_connect_cb, g_steal_pointer(&task));
 }
 
 CcQmp *
@@ -805,8 +736,8 @@ static void
 cc_qmp_dispose(GObject *object)
 {
 	CcQmp *self = CC_QMP(object);
-	g_autoptr(GError) error =
-	    g_error_new_literal(COLO_ERROR, COLO_ERROR_CANCELLED, "monitor connection disposed");
+	g_autoptr(GError) error = g_error_new_literal(COLO_ERROR, COLO_ERROR_CANCELLED,
+						      "monitor connection disposed");
 	cc_qmp_close(self, error);
 	G_OBJECT_CLASS(cc_qmp_parent_class)->dispose(object);
 }
@@ -836,30 +767,13 @@ cc_qmp_class_init(CcQmpClass *klass)
 	 * @data: (nullable): the event's data object
 	 * @timestamp_us: QEMU's timestamp in microseconds since the epoch
 	 */
-	signals[SIGNAL_EVENT] = g_signal_new("event",
-					     G_TYPE_FROM_CLASS(klass),
-					     G_SIGNAL_RUN_LAST,
-					     0,
-					     NULL,
-					     NULL,
-					     NULL,
-					     G_TYPE_NONE,
-					     3,
-					     G_TYPE_STRING,
-					     JSON_TYPE_OBJECT,
-					     G_TYPE_INT64);
+	signals[SIGNAL_EVENT] =
+		g_signal_new("event", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+			     NULL, G_TYPE_NONE, 3, G_TYPE_STRING, JSON_TYPE_OBJECT, G_TYPE_INT64);
 	/**
 	 * CcQmp::closed:
 	 * @reason: a #GError in the COLO_ERROR domain
 	 */
-	signals[SIGNAL_CLOSED] = g_signal_new("closed",
-					      G_TYPE_FROM_CLASS(klass),
-					      G_SIGNAL_RUN_LAST,
-					      0,
-					      NULL,
-					      NULL,
-					      NULL,
-					      G_TYPE_NONE,
-					      1,
-					      G_TYPE_ERROR);
+	signals[SIGNAL_CLOSED] = g_signal_new("closed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
+					      0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
 }

@@ -15,7 +15,7 @@
 
 G_BEGIN_DECLS
 
-#define CC_QMP_DEFAULT_MAX_LINE	  (16 * 1024 * 1024)
+#define CC_QMP_DEFAULT_MAX_LINE   (4 * 1024 * 1024)
 #define CC_QMP_DEFAULT_TIMEOUT_MS 5000
 
 typedef enum {
@@ -33,54 +33,29 @@ typedef enum {
 #define CC_TYPE_QMP (cc_qmp_get_type())
 G_DECLARE_FINAL_TYPE(CcQmp, cc_qmp, CC, QMP, GObject)
 
-CcQmp *
-cc_qmp_new(GIOStream *stream);
-void
-cc_qmp_set_max_line(CcQmp *self, gsize max_line);
-gsize
-cc_qmp_get_max_line(CcQmp *self);
-CcQmpState
-cc_qmp_get_state(CcQmp *self);
-gboolean
-cc_qmp_get_oob(CcQmp *self);
-JsonObject *
-cc_qmp_get_greeting(CcQmp *self);
-guint
-cc_qmp_get_pending(CcQmp *self);
+CcQmp *cc_qmp_new(GIOStream *stream);
+void cc_qmp_set_max_line(CcQmp *self, gsize max_line);
+gsize cc_qmp_get_max_line(CcQmp *self);
+CcQmpState cc_qmp_get_state(CcQmp *self);
+gboolean cc_qmp_get_oob(CcQmp *self);
+JsonObject *cc_qmp_get_greeting(CcQmp *self);
+guint cc_qmp_get_pending(CcQmp *self);
 
-void
-cc_qmp_handshake_async(CcQmp *self,
-		       guint timeout_ms,
-		       GCancellable *cancellable,
-		       GAsyncReadyCallback callback,
-		       gpointer user_data);
-gboolean
-cc_qmp_handshake_finish(CcQmp *self, GAsyncResult *res, GError **error);
+void cc_qmp_handshake_async(CcQmp *self, guint timeout_ms, GCancellable *cancellable,
+			    GAsyncReadyCallback callback, gpointer user_data);
+gboolean cc_qmp_handshake_finish(CcQmp *self, GAsyncResult *res, GError **error);
 
-void
-cc_qmp_connect_unix_async(const gchar *path,
-			  guint timeout_ms,
-			  GCancellable *cancellable,
-			  GAsyncReadyCallback callback,
+void cc_qmp_connect_unix_async(const gchar *path, guint timeout_ms, GCancellable *cancellable,
+			       GAsyncReadyCallback callback, gpointer user_data);
+CcQmp *cc_qmp_connect_unix_finish(GAsyncResult *res, GError **error);
+
+void cc_qmp_execute_async(CcQmp *self, const gchar *command, JsonObject *arguments,
+			  CcQmpFlags flags, guint timeout_ms, GAsyncReadyCallback callback,
 			  gpointer user_data);
-CcQmp *
-cc_qmp_connect_unix_finish(GAsyncResult *res, GError **error);
+JsonNode *cc_qmp_execute_finish(CcQmp *self, GAsyncResult *res, GError **error);
 
-void
-cc_qmp_execute_async(CcQmp *self,
-		     const gchar *command,
-		     JsonObject *arguments,
-		     CcQmpFlags flags,
-		     guint timeout_ms,
-		     GAsyncReadyCallback callback,
-		     gpointer user_data);
-JsonNode *
-cc_qmp_execute_finish(CcQmp *self, GAsyncResult *res, GError **error);
+void cc_qmp_close(CcQmp *self, const GError *reason);
 
-void
-cc_qmp_close(CcQmp *self, const GError *reason);
-
-gchar *
-cc_qmp_error_dup_class(const GError *error);
+gchar *cc_qmp_error_dup_class(const GError *error);
 
 G_END_DECLS

@@ -3,23 +3,23 @@
  */
 #include "colo-error.h"
 
-G_DEFINE_QUARK(colo-error-quark, colo_error)
+G_DEFINE_QUARK(colo - error - quark, colo_error)
 
 static const gchar *const colo_error_names[] = {
-    [COLO_ERROR_INTERNAL] = "internal",
-    [COLO_ERROR_TIMEOUT] = "timeout",
-    [COLO_ERROR_DISCONNECTED] = "disconnected",
-    [COLO_ERROR_PROTOCOL] = "protocol",
-    [COLO_ERROR_QMP_ERROR] = "qmp-error",
-    [COLO_ERROR_SPAWN] = "spawn",
-    [COLO_ERROR_CONNECT] = "connect",
-    [COLO_ERROR_INVALID_INPUT] = "invalid-input",
-    [COLO_ERROR_NOT_FOUND] = "not-found",
-    [COLO_ERROR_CONFLICT] = "conflict",
-    [COLO_ERROR_STUCK] = "stuck",
-    [COLO_ERROR_CANCELLED] = "cancelled",
-    [COLO_ERROR_UNSUPPORTED] = "unsupported",
-    [COLO_ERROR_PLUGIN] = "plugin",
+	[COLO_ERROR_INTERNAL] = "internal",
+	[COLO_ERROR_TIMEOUT] = "timeout",
+	[COLO_ERROR_DISCONNECTED] = "disconnected",
+	[COLO_ERROR_PROTOCOL] = "protocol",
+	[COLO_ERROR_QMP_ERROR] = "qmp-error",
+	[COLO_ERROR_SPAWN] = "spawn",
+	[COLO_ERROR_CONNECT] = "connect",
+	[COLO_ERROR_INVALID_INPUT] = "invalid-input",
+	[COLO_ERROR_NOT_FOUND] = "not-found",
+	[COLO_ERROR_CONFLICT] = "conflict",
+	[COLO_ERROR_STUCK] = "stuck",
+	[COLO_ERROR_CANCELLED] = "cancelled",
+	[COLO_ERROR_UNSUPPORTED] = "unsupported",
+	[COLO_ERROR_PLUGIN] = "plugin",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(colo_error_names) == COLO_ERROR_LAST);
 

@@ -138,8 +138,7 @@ cc_daemon_stop_cb(GObject *source, GAsyncResult *res, gpointer data)
 	g_autoptr(GError) error = NULL;
 
 	if (!cc_qemu_stop_finish(CC_QEMU(source), res, &error)) {
-		g_printerr("coloctld: stop failed at %s: %s\n",
-			   cc_daemon_failed_step(error),
+		g_printerr("coloctld: stop failed at %s: %s\n", cc_daemon_failed_step(error),
 			   error->message);
 		self->exit_code = 1;
 	} else if (self->caps_json != NULL) {
@@ -171,8 +170,7 @@ cc_daemon_probe_launch_cb(GObject *source, GAsyncResult *res, gpointer data)
 	g_autoptr(GError) error = NULL;
 
 	if (!cc_qemu_launch_finish(CC_QEMU(source), res, &error)) {
-		g_printerr("coloctld: probe failed at %s: %s\n",
-			   cc_daemon_failed_step(error),
+		g_printerr("coloctld: probe failed at %s: %s\n", cc_daemon_failed_step(error),
 			   error->message);
 		self->exit_code = 1;
 		/* whatever failed, never leave the process behind */
@@ -212,8 +210,8 @@ static gboolean
 cc_daemon_probe(CcDaemon *self, GError **error)
 {
 	const gchar *argv[] = {
-	    NULL, "-machine", "none", "-accel", "tcg", "-nodefaults", "-no-user-config",
-	    "-display", "none", "-S", NULL,
+		NULL,       "-machine", "none", "-accel", "tcg", "-nodefaults", "-no-user-config",
+		"-display", "none",     "-S",   NULL,
 	};
 	if (self->probe_binary == NULL)
 		self->probe_binary = g_strdup(self->config->qemu_binary);
@@ -245,15 +243,13 @@ cc_daemon_ready_poll_cb(gpointer data)
 	    strstr(buf, CC_READY_MARKER) != NULL) {
 		g_printerr("coloctld: guest ready after %" G_GINT64_FORMAT
 			   " ms (pid %d); stopping it\n",
-			   elapsed_ms,
-			   (gint)cc_qemu_get_pid(self->member));
+			   elapsed_ms, (gint)cc_qemu_get_pid(self->member));
 		g_clear_pointer(&self->ready_poll, g_source_unref);
 		cc_daemon_stop_member(self);
 		return G_SOURCE_REMOVE;
 	}
 	if (elapsed_ms > (gint64)self->ready_timeout_s * 1000) {
-		g_printerr("coloctld: no ready marker after %u s; see %s\n",
-			   self->ready_timeout_s,
+		g_printerr("coloctld: no ready marker after %u s; see %s\n", self->ready_timeout_s,
 			   self->serial_path);
 		self->exit_code = 1;
 		g_clear_pointer(&self->ready_poll, g_source_unref);
@@ -271,8 +267,7 @@ cc_daemon_run_once_launch_cb(GObject *source, GAsyncResult *res, gpointer data)
 	g_autofree gchar *text = NULL;
 
 	if (!cc_qemu_launch_finish(CC_QEMU(source), res, &error)) {
-		g_printerr("coloctld: launch failed at %s: %s\n",
-			   cc_daemon_failed_step(error),
+		g_printerr("coloctld: launch failed at %s: %s\n", cc_daemon_failed_step(error),
 			   error->message);
 		self->exit_code = 1;
 		cc_daemon_stop_member(self);
@@ -281,8 +276,7 @@ cc_daemon_run_once_launch_cb(GObject *source, GAsyncResult *res, gpointer data)
 	text = json_to_string(cc_daemon_caps_json(self, self->config->qemu_binary), TRUE);
 	g_print("%s\n", text);
 	g_printerr("coloctld: member %s running as pid %d, waiting for the guest\n",
-		   cc_qemu_get_name(self->member),
-		   (gint)cc_qemu_get_pid(self->member));
+		   cc_qemu_get_name(self->member), (gint)cc_qemu_get_pid(self->member));
 	self->ready_poll = g_timeout_source_new(100);
 	g_source_set_callback(self->ready_poll, cc_daemon_ready_poll_cb, self, NULL);
 	g_source_attach(self->ready_poll, NULL);
@@ -295,9 +289,7 @@ cc_daemon_run_once(CcDaemon *self, GError **error)
 	g_autofree gchar *append = NULL;
 
 	if (self->kernel == NULL || self->initrd == NULL) {
-		g_set_error_literal(error,
-				    COLO_ERROR,
-				    COLO_ERROR_INVALID_INPUT,
+		g_set_error_literal(error, COLO_ERROR, COLO_ERROR_INVALID_INPUT,
 				    "--run-once needs --kernel and --initrd");
 		return FALSE;
 	}
@@ -336,11 +328,8 @@ cc_daemon_run_once(CcDaemon *self, GError **error)
 	}
 	g_ptr_array_add(argv, NULL);
 	self->launch_us = g_get_monotonic_time();
-	cc_qemu_launch_async(self->member,
-			     (const gchar *const *)argv->pdata,
-			     NULL,
-			     cc_daemon_run_once_launch_cb,
-			     self);
+	cc_qemu_launch_async(self->member, (const gchar *const *)argv->pdata, NULL,
+			     cc_daemon_run_once_launch_cb, self);
 	return TRUE;
 }
 
@@ -361,21 +350,16 @@ cc_daemon_serve(CcDaemon *self, GError **error)
 	if (!cc_daemon_setup_backend(self, error))
 		return FALSE;
 	if (g_mkdir_with_parents(self->config->runtime_dir, 0750) != 0) {
-		g_set_error(error,
-			    COLO_ERROR,
-			    COLO_ERROR_INVALID_INPUT,
-			    "cannot create runtime dir %s: %s",
-			    self->config->runtime_dir,
+		g_set_error(error, COLO_ERROR, COLO_ERROR_INVALID_INPUT,
+			    "cannot create runtime dir %s: %s", self->config->runtime_dir,
 			    g_strerror(errno));
 		return FALSE;
 	}
 	g_unix_signal_add(SIGTERM, cc_daemon_signal_cb, self);
 	g_unix_signal_add(SIGINT, cc_daemon_signal_cb, self);
-	g_info("coloctld %s ready: config %s, runtime dir %s, backend %s",
-	       PACKAGE_VERSION,
+	g_info("coloctld %s ready: config %s, runtime dir %s, backend %s", PACKAGE_VERSION,
 	       self->config->path != NULL ? self->config->path : "(embedded defaults)",
-	       self->config->runtime_dir,
-	       cc_backend_get_name(self->backend));
+	       self->config->runtime_dir, cc_backend_get_name(self->backend));
 	return TRUE;
 }
 
@@ -402,25 +386,25 @@ main(int argc, char *argv[])
 	gboolean run_once = FALSE;
 	gint ready_timeout = 120;
 	const GOptionEntry entries[] = {
-	    {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
-	    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &self->verbose, "Print every event", NULL},
-	    {"probe-qemu", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK,
-	     cc_daemon_probe_opt_cb,
-	     "Probe a QEMU binary (default: the configured one), print JSON, exit", "BINARY"},
-	    {"run-once", 0, 0, G_OPTION_ARG_NONE, &run_once,
-	     "Launch one guest, print its capabilities, wait until it is ready, stop it", NULL},
-	    {"kernel", 0, 0, G_OPTION_ARG_FILENAME, &self->kernel, "Guest kernel (--run-once)",
-	     "PATH"},
-	    {"initrd", 0, 0, G_OPTION_ARG_FILENAME, &self->initrd, "Guest initrd (--run-once)",
-	     "PATH"},
-	    {"append", 0, 0, G_OPTION_ARG_STRING, &self->append,
-	     "Extra kernel command line (--run-once)", "ARGS"},
-	    {"disk", 0, 0, G_OPTION_ARG_FILENAME, &self->disk, "Raw disk image (--run-once)",
-	     "PATH"},
-	    {"memory", 0, 0, G_OPTION_ARG_INT, &self->memory_mib, "Guest memory in MiB", "MIB"},
-	    {"ready-timeout", 0, 0, G_OPTION_ARG_INT, &ready_timeout,
-	     "Seconds to wait for the guest's ready marker (--run-once)", "S"},
-	    {NULL}};
+		{"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
+		{"verbose", 'v', 0, G_OPTION_ARG_NONE, &self->verbose, "Print every event", NULL},
+		{"probe-qemu", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK,
+		 cc_daemon_probe_opt_cb,
+		 "Probe a QEMU binary (default: the configured one), print JSON, exit", "BINARY"},
+		{"run-once", 0, 0, G_OPTION_ARG_NONE, &run_once,
+		 "Launch one guest, print its capabilities, wait until it is ready, stop it", NULL},
+		{"kernel", 0, 0, G_OPTION_ARG_FILENAME, &self->kernel, "Guest kernel (--run-once)",
+		 "PATH"},
+		{"initrd", 0, 0, G_OPTION_ARG_FILENAME, &self->initrd, "Guest initrd (--run-once)",
+		 "PATH"},
+		{"append", 0, 0, G_OPTION_ARG_STRING, &self->append,
+		 "Extra kernel command line (--run-once)", "ARGS"},
+		{"disk", 0, 0, G_OPTION_ARG_FILENAME, &self->disk, "Raw disk image (--run-once)",
+		 "PATH"},
+		{"memory", 0, 0, G_OPTION_ARG_INT, &self->memory_mib, "Guest memory in MiB", "MIB"},
+		{"ready-timeout", 0, 0, G_OPTION_ARG_INT, &ready_timeout,
+		 "Seconds to wait for the guest's ready marker (--run-once)", "S"},
+		{NULL}};
 
 	setlocale(LC_ALL, "");
 	self->memory_mib = 256;

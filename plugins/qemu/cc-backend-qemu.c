@@ -25,10 +25,10 @@ struct _CcBackendQemu {
 G_DEFINE_TYPE(CcBackendQemu, cc_backend_qemu, CC_TYPE_BACKEND)
 
 static const CcPluginInfo plugin_info = {
-    .abi_version = CC_BACKEND_ABI_VERSION,
-    .name = "qemu",
-    .description = "launches qemu-system directly, optionally in a network namespace",
-    .get_type = cc_backend_qemu_get_type,
+	.abi_version = CC_BACKEND_ABI_VERSION,
+	.name = "qemu",
+	.description = "launches qemu-system directly, optionally in a network namespace",
+	.get_type = cc_backend_qemu_get_type,
 };
 
 const CcPluginInfo *
@@ -60,26 +60,16 @@ cc_backend_qemu_listen(const gchar *path, GError **error)
 	g_autoptr(GError) error_local = NULL;
 
 	if (g_unlink(path) != 0 && errno != ENOENT) {
-		g_set_error(error,
-			    COLO_ERROR,
-			    COLO_ERROR_SPAWN,
-			    "cannot remove stale monitor socket %s: %s",
-			    path,
-			    g_strerror(errno));
+		g_set_error(error, COLO_ERROR, COLO_ERROR_SPAWN,
+			    "cannot remove stale monitor socket %s: %s", path, g_strerror(errno));
 		return NULL;
 	}
-	sock = g_socket_new(G_SOCKET_FAMILY_UNIX,
-			    G_SOCKET_TYPE_STREAM,
-			    G_SOCKET_PROTOCOL_DEFAULT,
+	sock = g_socket_new(G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT,
 			    &error_local);
 	if (sock == NULL || !g_socket_bind(sock, addr, FALSE, &error_local) ||
 	    !g_socket_listen(sock, &error_local)) {
-		g_set_error(error,
-			    COLO_ERROR,
-			    COLO_ERROR_SPAWN,
-			    "cannot listen on monitor socket %s: %s",
-			    path,
-			    error_local->message);
+		g_set_error(error, COLO_ERROR, COLO_ERROR_SPAWN,
+			    "cannot listen on monitor socket %s: %s", path, error_local->message);
 		return NULL;
 	}
 	if (chmod(path, 0600) != 0)
@@ -97,15 +87,11 @@ cc_backend_qemu_open_log(const gchar *path, const gchar *const *argv, GError **e
 	gint fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 
 	if (fd < 0) {
-		g_set_error(error,
-			    COLO_ERROR,
-			    COLO_ERROR_SPAWN,
-			    "cannot open log %s: %s",
-			    path,
+		g_set_error(error, COLO_ERROR, COLO_ERROR_SPAWN, "cannot open log %s: %s", path,
 			    g_strerror(errno));
 		return -1;
 	}
-	header = g_strdup_printf("%s: starting: %s\n", stamp, cmdline);
+	header = g_strdup_printf("# coloctld %s: starting: %s\n", stamp, cmdline);
 	if (write(fd, header, strlen(header)) < 0)
 		g_debug("cannot write log header: %s", g_strerror(errno));
 	return fd;
@@ -120,9 +106,8 @@ cc_backend_qemu_build_argv(const CcLaunchSpec *spec)
 	g_ptr_array_add(argv, g_strdup("-name"));
 	g_ptr_array_add(argv, g_strdup_printf("guest=%s", spec->name));
 	g_ptr_array_add(argv, g_strdup("-chardev"));
-	g_ptr_array_add(argv,
-			g_strdup_printf("socket,id=cc-qmp,fd=%d,server=on,wait=off",
-					CC_QMP_CHILD_FD));
+	g_ptr_array_add(argv, g_strdup_printf("socket,id=cc-qmp,fd=%d,server=on,wait=off",
+					      CC_QMP_CHILD_FD));
 	g_ptr_array_add(argv, g_strdup("-mon"));
 	g_ptr_array_add(argv, g_strdup("chardev=cc-qmp,mode=control"));
 	g_ptr_array_add(argv, NULL);
@@ -140,11 +125,7 @@ cc_backend_qemu_open_netns(const gchar *netns, GError **error)
 	path = g_build_filename("/run/netns", netns, NULL);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		g_set_error(error,
-			    COLO_ERROR,
-			    COLO_ERROR_SPAWN,
-			    "network namespace %s: %s",
-			    netns,
+		g_set_error(error, COLO_ERROR, COLO_ERROR_SPAWN, "network namespace %s: %s", netns,
 			    g_strerror(errno));
 	return fd;
 }
@@ -176,33 +157,18 @@ cc_backend_qemu_launch(CcBackend *backend, const CcLaunchSpec *spec, GError **er
 		return NULL;
 	}
 	argv = cc_backend_qemu_build_argv(spec);
-	log_fd = cc_backend_qemu_open_log(spec->log_path,
-					  (const gchar *const *)argv->pdata,
-					  error);
+	log_fd = cc_backend_qemu_open_log(spec->log_path, (const gchar *const *)argv->pdata, error);
 	if (log_fd < 0) {
 		if (setup.netns_fd >= 0)
 			close(setup.netns_fd);
 		return NULL;
 	}
 	source_fds[0] = g_socket_get_fd(sock);
-	ok = g_spawn_async_with_pipes_and_fds(NULL,
-					      (const gchar *const *)argv->pdata,
-					      NULL,
-					      G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
-						  G_SPAWN_STDIN_FROM_DEV_NULL,
-					      cc_backend_qemu_child_setup,
-					      &setup,
-					      -1,
-					      log_fd,
-					      log_fd,
-					      source_fds,
-					      target_fds,
-					      1,
-					      &pid,
-					      NULL,
-					      NULL,
-					      NULL,
-					      &error_local);
+	ok = g_spawn_async_with_pipes_and_fds(
+		NULL, (const gchar *const *)argv->pdata, NULL,
+		G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL,
+		cc_backend_qemu_child_setup, &setup, -1, log_fd, log_fd, source_fds, target_fds, 1,
+		&pid, NULL, NULL, NULL, &error_local);
 	close(log_fd);
 	if (setup.netns_fd >= 0)
 		close(setup.netns_fd);
@@ -210,11 +176,7 @@ cc_backend_qemu_launch(CcBackend *backend, const CcLaunchSpec *spec, GError **er
 	g_socket_close(sock, NULL);
 	if (!ok) {
 		g_unlink(spec->qmp_path);
-		g_set_error(error,
-			    COLO_ERROR,
-			    COLO_ERROR_SPAWN,
-			    "cannot run %s: %s",
-			    spec->argv[0],
+		g_set_error(error, COLO_ERROR, COLO_ERROR_SPAWN, "cannot run %s: %s", spec->argv[0],
 			    error_local->message);
 		return NULL;
 	}

@@ -15,7 +15,6 @@ G_BEGIN_DECLS
 #define CC_TYPE_BACKEND_QEMU (cc_backend_qemu_get_type())
 G_DECLARE_FINAL_TYPE(CcBackendQemu, cc_backend_qemu, CC, BACKEND_QEMU, CcBackend)
 
-const CcPluginInfo *
-cc_plugin_qemu_info(void);
+const CcPluginInfo *cc_plugin_qemu_info(void);
 
 G_END_DECLS

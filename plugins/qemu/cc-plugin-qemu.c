@@ -7,8 +7,7 @@
 
 #include "cc-backend-qemu.h"
 
-G_MODULE_EXPORT const CcPluginInfo *
-cc_plugin_query(void);
+G_MODULE_EXPORT const CcPluginInfo *cc_plugin_query(void);
 
 G_MODULE_EXPORT const CcPluginInfo *
 cc_plugin_query(void)
