@@ -632,6 +632,8 @@ cc_qmp_connect_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 					error->message);
 		return;
 	}
+	/* the client's connect timeout would otherwise stay on the socket as an idle limit */
+	g_socket_set_timeout(g_socket_connection_get_socket(conn), 0);
 	qmp = cc_qmp_new(G_IO_STREAM(conn));
 	cancellable = g_task_get_cancellable(task);
 	cc_qmp_handshake_async(qmp, d->timeout_ms, cancellable, cc_qmp_connect_handshake_cb,
