@@ -28,6 +28,7 @@ struct _CcQmp {
 	GSource *read_source;
 	GSource *write_source;
 	GByteArray *rbuf;
+	gsize rbuf_scanned; /* bytes of rbuf already searched for a newline */
 	GByteArray *wbuf;
 	gsize max_line;
 	CcQmpState state;
@@ -115,6 +116,7 @@ cc_qmp_close(CcQmp *self, const GError *reason)
 	if (self->stream != NULL)
 		g_io_stream_close(self->stream, NULL, NULL);
 	g_byte_array_set_size(self->rbuf, 0);
+	self->rbuf_scanned = 0;
 	g_byte_array_set_size(self->wbuf, 0);
 
 	g_object_ref(self);
@@ -287,7 +289,8 @@ cc_qmp_process_rbuf(CcQmp *self)
 {
 	gsize start = 0;
 
-	for (gsize i = 0; i < self->rbuf->len; i++) {
+	/* only bytes that arrived since the last call can hold a new newline */
+	for (gsize i = self->rbuf_scanned; i < self->rbuf->len; i++) {
 		if (self->rbuf->data[i] != '\n')
 			continue;
 		if (i - start > self->max_line) {
@@ -304,6 +307,7 @@ cc_qmp_process_rbuf(CcQmp *self)
 	}
 	if (start > 0)
 		g_byte_array_remove_range(self->rbuf, 0, start);
+	self->rbuf_scanned = self->rbuf->len;
 	if (self->rbuf->len > self->max_line) {
 		cc_qmp_close_with(self, COLO_ERROR_PROTOCOL,
 				  "QMP line exceeds the limit of %" G_GSIZE_FORMAT " bytes",

@@ -15,19 +15,27 @@ cc_test_async_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	async->done_us = g_get_monotonic_time();
 }
 
+static gboolean
+cc_test_flag_cb(gpointer user_data)
+{
+	*(gboolean *)user_data = TRUE;
+	return G_SOURCE_REMOVE;
+}
+
 GAsyncResult *
 cc_test_async_wait(CcTestAsync *async, guint timeout_ms)
 {
-	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-	while (async->res == NULL) {
-		if (g_get_monotonic_time() > deadline) {
-			g_test_fail_printf("async operation did not finish within %u ms",
-					   timeout_ms);
-			return NULL;
-		}
-		g_main_context_iteration(NULL, FALSE);
-		if (async->res == NULL)
-			g_usleep(200);
+	gboolean expired = FALSE;
+	guint id = g_timeout_add(timeout_ms, cc_test_flag_cb, &expired);
+
+	/* blocking iterations: the deadline source wakes us, no polling */
+	while (async->res == NULL && !expired)
+		g_main_context_iteration(NULL, TRUE);
+	if (!expired)
+		g_source_remove(id);
+	if (async->res == NULL) {
+		g_test_fail_printf("async operation did not finish within %u ms", timeout_ms);
+		return NULL;
 	}
 	return async->res;
 }
@@ -42,11 +50,10 @@ cc_test_async_clear(CcTestAsync *async)
 void
 cc_test_spin(guint ms)
 {
-	gint64 deadline = g_get_monotonic_time() + (gint64)ms * 1000;
-	while (g_get_monotonic_time() < deadline) {
-		if (!g_main_context_iteration(NULL, FALSE))
-			g_usleep(500);
-	}
+	gboolean expired = FALSE;
+	g_timeout_add(ms, cc_test_flag_cb, &expired);
+	while (!expired)
+		g_main_context_iteration(NULL, TRUE);
 }
 
 const gchar *

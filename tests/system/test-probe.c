@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <unistd.h>
 
 #include "cc-test-util.h"
 
@@ -189,6 +190,46 @@ test_probe_failures(void)
 	g_rmdir(dir);
 }
 
+/* the README's demo path: a real guest as one member, ready, then stopped by quit */
+static void
+test_run_once_guest(void)
+{
+	g_autofree gchar *dir = cc_test_tmpdir();
+	g_autofree gchar *disk = g_build_filename(dir, "disk.raw", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autofree gchar *out = NULL;
+	g_autofree gchar *err = NULL;
+	gint status = -1;
+	const gchar *argv[] = {cc_test_env("COLOCTLD"),
+			       "--run-once",
+			       "--kernel",
+			       cc_test_env("COLOCTL_TEST_GUEST_KERNEL"),
+			       "--initrd",
+			       cc_test_env("COLOCTL_TEST_GUEST_INITRD"),
+			       "--disk",
+			       disk,
+			       NULL};
+
+	g_assert_true(g_file_set_contents(disk, "", 0, NULL));
+	g_assert_cmpint(truncate(disk, 16 * 1024 * 1024), ==, 0);
+	g_spawn_sync(NULL, (gchar **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
+		     &error);
+	g_assert_no_error(error);
+	g_test_message("stderr: %s", err);
+	g_assert_cmpint(status, ==, 0);
+	g_assert_true(json_parser_load_from_data(parser, out, -1, &error));
+	g_assert_true(json_object_get_boolean_member(
+		json_node_get_object(json_parser_get_root(parser)), "colo"));
+	g_assert_nonnull(strstr(err, "guest ready after"));
+	/* a healthy guest stops on quit: no signal was needed */
+	g_assert_nonnull(strstr(err, "\"step\":\"quit\""));
+	g_assert_nonnull(strstr(err, "event stopped {\"step\":\"wait-exit\""));
+	g_assert_null(strstr(err, "sigterm"));
+	g_unlink(disk);
+	g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -196,5 +237,6 @@ main(int argc, char **argv)
 	g_test_add_func("/probe/fake-enable-when-stopped", test_probe_fake_enable_when_stopped);
 	g_test_add_func("/probe/real", test_probe_real);
 	g_test_add_func("/probe/failures", test_probe_failures);
+	g_test_add_func("/probe/run-once-guest", test_run_once_guest);
 	return g_test_run();
 }
