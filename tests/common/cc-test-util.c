@@ -76,6 +76,18 @@ cc_test_tmpdir(void)
 	return dir;
 }
 
+void
+cc_test_rm_tmpdir(const gchar *dir)
+{
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	const gchar *fn;
+	while (d != NULL && (fn = g_dir_read_name(d)) != NULL) {
+		g_autofree gchar *p = g_build_filename(dir, fn, NULL);
+		g_unlink(p);
+	}
+	g_rmdir(dir);
+}
+
 gchar *
 cc_test_fake_config(const gchar *dir, const gchar *contents)
 {

@@ -26,6 +26,8 @@ void cc_test_spin(guint ms);
 const gchar *cc_test_env(const gchar *name);
 /* a fresh temp dir for this test, removed at exit */
 gchar *cc_test_tmpdir(void);
+/* removes the files in @dir (one level) and @dir itself */
+void cc_test_rm_tmpdir(const gchar *dir);
 /* writes @contents to a keyfile in @dir and points FAKE_QMP_CONFIG at it */
 gchar *cc_test_fake_config(const gchar *dir, const gchar *contents);
 CcBackend *cc_test_backend(void);

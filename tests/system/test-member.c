@@ -21,18 +21,6 @@ qemu_binary(void)
 }
 
 static void
-rm_rf(const gchar *dir)
-{
-	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-	const gchar *fn;
-	while (d != NULL && (fn = g_dir_read_name(d)) != NULL) {
-		g_autofree gchar *p = g_build_filename(dir, fn, NULL);
-		g_unlink(p);
-	}
-	g_rmdir(dir);
-}
-
-static void
 short_timeouts(CcQemuTimeouts *t)
 {
 	cc_qemu_timeouts_init(t);
@@ -93,7 +81,7 @@ test_member_real_probe_stop(void)
 	g_assert_cmpint(cc_qemu_get_state(member), ==, CC_QEMU_STATE_STOPPED);
 	g_assert_true(WIFEXITED(cc_process_get_wait_status(cc_qemu_get_process(member))));
 	g_assert_cmpint(kill(pid, 0), ==, -1);
-	rm_rf(dir);
+	cc_test_rm_tmpdir(dir);
 }
 
 /* 2: a frozen QEMU climbs the whole ladder, within the sum of its deadlines + 1 s */
@@ -138,7 +126,7 @@ test_member_real_frozen(void)
 	status = cc_process_get_wait_status(cc_qemu_get_process(member));
 	g_assert_true(WIFSIGNALED(status));
 	g_assert_cmpint(WTERMSIG(status), ==, SIGKILL);
-	rm_rf(dir);
+	cc_test_rm_tmpdir(dir);
 }
 
 typedef struct {
@@ -227,7 +215,7 @@ test_member_shutdown_no_eof(void)
 	g_assert_cmpint(cc_qemu_get_state(other), ==, CC_QEMU_STATE_RUNNING);
 	g_assert_true(cc_test_member_stop(other, 20000, &error));
 	g_unlink(cfg);
-	rm_rf(dir);
+	cc_test_rm_tmpdir(dir);
 }
 
 /* relaunch bumps the generation; a reply or EOF of the old process cannot act on the new */
@@ -270,7 +258,7 @@ test_member_generation(void)
 	cc_test_async_clear(&late);
 	cc_test_async_clear(&async);
 	g_unlink(cfg);
-	rm_rf(dir);
+	cc_test_rm_tmpdir(dir);
 }
 
 int

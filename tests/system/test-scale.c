@@ -147,16 +147,7 @@ test_scale_head_of_line(void)
 		g_clear_object(&slots[i].member);
 	}
 	g_free(slots);
-	g_unlink(cfg);
-	{
-		g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-		const gchar *fn;
-		while (d != NULL && (fn = g_dir_read_name(d)) != NULL) {
-			g_autofree gchar *p = g_build_filename(dir, fn, NULL);
-			g_unlink(p);
-		}
-	}
-	g_rmdir(dir);
+	cc_test_rm_tmpdir(dir);
 }
 
 int

@@ -81,15 +81,8 @@ fixture_stop(Fixture *fx)
 	g_clear_object(&fx->process);
 	g_clear_object(&fx->backend);
 	g_ptr_array_unref(fx->events);
-	if (fx->dir != NULL) {
-		g_autoptr(GDir) d = g_dir_open(fx->dir, 0, NULL);
-		const gchar *fn;
-		while (d != NULL && (fn = g_dir_read_name(d)) != NULL) {
-			g_autofree gchar *p = g_build_filename(fx->dir, fn, NULL);
-			g_unlink(p);
-		}
-		g_rmdir(fx->dir);
-	}
+	if (fx->dir != NULL)
+		cc_test_rm_tmpdir(fx->dir);
 	g_free(fx->dir);
 }
 
