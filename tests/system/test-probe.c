@@ -190,6 +190,45 @@ test_probe_failures(void)
 	g_rmdir(dir);
 }
 
+/* in the build tree: plugins beside it; elsewhere: the installed dir; the env wins */
+static void
+test_plugin_dir_rules(void)
+{
+	g_autofree gchar *dir = cc_test_tmpdir();
+	g_autofree gchar *copy = g_build_filename(dir, "coloctld", NULL);
+	g_autofree gchar *contents = NULL;
+	g_autofree gchar *err = NULL;
+	g_autofree gchar *out = NULL;
+	g_autofree gchar *opt = g_strdup_printf("--probe-qemu=%s", cc_test_env("FAKE_QMP"));
+	g_autoptr(GError) error = NULL;
+	g_auto(GStrv) env = g_get_environ();
+	const gchar *argv[] = {copy, opt, NULL};
+	gsize len = 0;
+	gint status = -1;
+
+	/* a copy outside the build tree behaves like an installed daemon */
+	g_assert_true(g_file_get_contents(cc_test_env("COLOCTLD"), &contents, &len, NULL));
+	g_assert_true(g_file_set_contents(copy, contents, (gssize)len, NULL));
+	g_assert_cmpint(g_chmod(copy, 0755), ==, 0);
+	env = g_environ_unsetenv(env, "COLOCTL_PLUGIN_DIR");
+	env = g_environ_unsetenv(env, "FAKE_QMP_CONFIG");
+	g_spawn_sync(NULL, (gchar **)argv, env, 0, NULL, NULL, &out, &err, &status, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(status, !=, 0);
+	g_assert_nonnull(strstr(err, COLO_PLUGINDIR));
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	/* the environment overrides both */
+	env = g_environ_setenv(env, "COLOCTL_PLUGIN_DIR", COLO_BUILD_ROOT "/plugins", TRUE);
+	g_spawn_sync(NULL, (gchar **)argv, env, 0, NULL, NULL, &out, &err, &status, &error);
+	g_assert_no_error(error);
+	g_test_message("%s", err);
+	g_assert_cmpint(status, ==, 0);
+	g_assert_nonnull(strstr(out, "\"version\""));
+	g_unlink(copy);
+	g_rmdir(dir);
+}
+
 /* the README's demo path: a real guest as one member, ready, then stopped by quit */
 static void
 test_run_once_guest(void)
@@ -238,5 +277,6 @@ main(int argc, char **argv)
 	g_test_add_func("/probe/real", test_probe_real);
 	g_test_add_func("/probe/failures", test_probe_failures);
 	g_test_add_func("/probe/run-once-guest", test_run_once_guest);
+	g_test_add_func("/probe/plugin-dir", test_plugin_dir_rules);
 	return g_test_run();
 }
