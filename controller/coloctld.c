@@ -264,7 +264,9 @@ cc_daemon_run_once_launch_cb(GObject *source, GAsyncResult *res, gpointer data)
 {
 	CcDaemon *self = data;
 	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) caps = NULL;
 	g_autofree gchar *text = NULL;
+	guint n_commands;
 
 	if (!cc_qemu_launch_finish(CC_QEMU(source), res, &error)) {
 		g_printerr("coloctld: launch failed at %s: %s\n", cc_daemon_failed_step(error),
@@ -273,8 +275,15 @@ cc_daemon_run_once_launch_cb(GObject *source, GAsyncResult *res, gpointer data)
 		cc_daemon_stop_member(self);
 		return;
 	}
-	text = json_to_string(cc_daemon_caps_json(self, self->config->qemu_binary), TRUE);
+	caps = cc_daemon_caps_json(self, self->config->qemu_binary);
+	/* the full command list is --probe-qemu's business; here, how many */
+	n_commands = json_array_get_length(
+		json_object_get_array_member(json_node_get_object(caps), "commands"));
+	json_object_remove_member(json_node_get_object(caps), "commands");
+	json_object_set_int_member(json_node_get_object(caps), "n_commands", n_commands);
+	text = json_to_string(caps, TRUE);
 	g_print("%s\n", text);
+	fflush(stdout);
 	g_printerr("coloctld: member %s running as pid %d, waiting for the guest\n",
 		   cc_qemu_get_name(self->member), (gint)cc_qemu_get_pid(self->member));
 	self->ready_poll = g_timeout_source_new(100);
