@@ -120,6 +120,16 @@ static const gchar *const fake_config_keys[] = {
 	"events-on-connect",
 };
 
+static gboolean
+strv_contains_static(const gchar *const *strv, gsize n, const gchar *str)
+{
+	for (gsize i = 0; i < n; i++) {
+		if (g_strcmp0(strv[i], str) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
 /* the embedded QMP schema lives at the end of this file */
 static guint schema_n_entries(void);
 static const gchar *schema_entry_name(guint idx);
@@ -344,20 +354,21 @@ config_parse_events(FakeConfig *cfg, GKeyFile *kf, const gchar *group, GError **
 	return TRUE;
 }
 
-static void
-config_warn_unknown_keys(GKeyFile *kf, const gchar *path, const gchar *group)
+/* a typo in a test's config must not silently test nothing */
+static gboolean
+config_check_keys(GKeyFile *kf, const gchar *group, GError **error)
 {
 	g_auto(GStrv) keys = g_key_file_get_keys(kf, group, NULL, NULL);
 
 	for (guint i = 0; keys != NULL && keys[i] != NULL; i++) {
-		gboolean known = FALSE;
-
-		for (guint j = 0; j < G_N_ELEMENTS(fake_config_keys) && !known; j++)
-			known = g_strcmp0(keys[i], fake_config_keys[j]) == 0;
-		if (!known)
-			g_printerr("%s: warning: %s: unknown key '%s' in [%s]\n", FAKE_QMP_PRGNAME,
-				   path, keys[i], group);
+		if (!strv_contains_static(fake_config_keys, G_N_ELEMENTS(fake_config_keys),
+					  keys[i])) {
+			g_set_error(error, FAKE_QMP_ERROR, FAKE_QMP_ERROR_GENERIC,
+				    "[%s] %s: unknown key", group, keys[i]);
+			return FALSE;
+		}
 	}
+	return TRUE;
 }
 
 static FakeConfig *
@@ -379,8 +390,11 @@ config_load(const gchar *instance, GError **error)
 			g_prefix_error(error, "FAKE_QMP_CONFIG %s: ", path);
 			return NULL;
 		}
-		config_warn_unknown_keys(kf, path, "default");
-		config_warn_unknown_keys(kf, path, group);
+		if (!config_check_keys(kf, "default", error) ||
+		    !config_check_keys(kf, group, error)) {
+			g_prefix_error(error, "FAKE_QMP_CONFIG %s: ", path);
+			return NULL;
+		}
 	}
 
 	version = config_get_string(kf, group, "version", FAKE_QMP_DEFAULT_VERSION);
@@ -524,16 +538,6 @@ static const gchar *const fake_opts_without_value[] = {
 	"-no-shutdown", "-no-reboot",  "-enable-kvm",     "-snapshot",  "-version",
 	"-help",        "-h",          "-no-hpet",        "-preconfig",
 };
-
-static gboolean
-strv_contains_static(const gchar *const *strv, gsize n, const gchar *str)
-{
-	for (gsize i = 0; i < n; i++) {
-		if (g_strcmp0(strv[i], str) == 0)
-			return TRUE;
-	}
-	return FALSE;
-}
 
 /*
  * QEMU option syntax: "a=b,c=d" with ",," escaping a comma; a bare first
