@@ -24,6 +24,28 @@ static const CcConfigTimeoutKey timeout_keys[] = {
 };
 
 static const gchar *const qemu_keys[] = {"binary", "accel", NULL};
+static const gchar *const host_keys[] = {"backend", "address", "netns", NULL};
+static const gchar *const api_keys[] = {"tcp", "token-file", "tls-certificate", "tls-key", NULL};
+
+static void
+cc_config_host_free(CcConfigHost *host)
+{
+	g_free(host->name);
+	g_free(host->backend);
+	g_free(host->address);
+	g_free(host->netns);
+	g_free(host);
+}
+
+static CcConfigHost *
+cc_config_host_new(const gchar *name, const gchar *address)
+{
+	CcConfigHost *host = g_new0(CcConfigHost, 1);
+	host->name = g_strdup(name);
+	host->backend = g_strdup("qemu");
+	host->address = g_strdup(address);
+	return host;
+}
 
 static gchar *
 cc_config_dir_from_env(const gchar *var, const gchar *fallback)
@@ -41,6 +63,8 @@ cc_config_new_defaults(void)
 	config->state_dir = cc_config_dir_from_env("COLOCTL_STATE_DIR", COLO_STATEDIR);
 	config->runtime_dir = cc_config_dir_from_env("COLOCTL_RUNTIME_DIR", COLO_RUNTIMEDIR);
 	cc_qemu_timeouts_init(&config->timeouts);
+	config->hosts = g_ptr_array_new_with_free_func((GDestroyNotify)cc_config_host_free);
+	g_ptr_array_add(config->hosts, cc_config_host_new("local", "127.0.0.1"));
 	return config;
 }
 
@@ -54,6 +78,11 @@ cc_config_free(CcConfig *config)
 	g_free(config->accel);
 	g_free(config->state_dir);
 	g_free(config->runtime_dir);
+	g_ptr_array_unref(config->hosts);
+	g_free(config->api_tcp);
+	g_free(config->api_token_file);
+	g_free(config->api_tls_certificate);
+	g_free(config->api_tls_key);
 	g_free(config);
 }
 
@@ -116,6 +145,119 @@ cc_config_load_timeouts(CcConfig *config, GKeyFile *kf, const gchar *path, GErro
 	return TRUE;
 }
 
+static gboolean
+cc_config_check_keys(GKeyFile *kf, const gchar *path, const gchar *group, const gchar *const *known,
+		     GError **error)
+{
+	g_auto(GStrv) keys = g_key_file_get_keys(kf, group, NULL, NULL);
+	for (guint i = 0; keys != NULL && keys[i] != NULL; i++) {
+		if (!g_strv_contains(known, keys[i]))
+			return cc_config_fail(error, path, group, keys[i], "unknown key");
+	}
+	return TRUE;
+}
+
+static gboolean
+cc_config_name_valid(const gchar *name)
+{
+	return g_regex_match_simple("^[A-Za-z0-9_.-]{1,32}$", name, 0, 0);
+}
+
+static gboolean
+cc_config_load_host(CcConfig *config, GKeyFile *kf, const gchar *path, const gchar *group,
+		    GError **error)
+{
+	const gchar *name = group + strlen("host ");
+	g_autoptr(GInetAddress) inet = NULL;
+	CcConfigHost *host;
+
+	if (!cc_config_name_valid(name))
+		return cc_config_fail(error, path, group, NULL,
+				      "host names are 1 to 32 of A-Z a-z 0-9 _ . -");
+	if (cc_config_get_host(config, name) != NULL)
+		return cc_config_fail(error, path, group, NULL, "host defined twice");
+	if (!cc_config_check_keys(kf, path, group, host_keys, error))
+		return FALSE;
+	host = cc_config_host_new(name, NULL);
+	g_ptr_array_add(config->hosts, host);
+	host->address = g_key_file_get_string(kf, group, "address", NULL);
+	if (host->address == NULL)
+		return cc_config_fail(error, path, group, "address", "missing");
+	inet = g_inet_address_new_from_string(host->address);
+	if (inet == NULL)
+		return cc_config_fail(error, path, group, "address", "not an IP address");
+	if (g_key_file_has_key(kf, group, "backend", NULL)) {
+		g_free(host->backend);
+		host->backend = g_key_file_get_string(kf, group, "backend", NULL);
+		if (g_strcmp0(host->backend, "qemu") != 0)
+			return cc_config_fail(error, path, group, "backend",
+					      "unknown backend (known: qemu)");
+	}
+	if (g_key_file_has_key(kf, group, "netns", NULL)) {
+		host->netns = g_key_file_get_string(kf, group, "netns", NULL);
+		if (host->netns == NULL || !cc_config_name_valid(host->netns))
+			return cc_config_fail(error, path, group, "netns",
+					      "must be a network namespace name");
+	}
+	return TRUE;
+}
+
+static gboolean
+cc_config_load_api(CcConfig *config, GKeyFile *kf, const gchar *path, GError **error)
+{
+	if (!g_key_file_has_group(kf, "api"))
+		return TRUE;
+	if (!cc_config_check_keys(kf, path, "api", api_keys, error))
+		return FALSE;
+	config->api_tcp = g_key_file_get_string(kf, "api", "tcp", NULL);
+	config->api_token_file = g_key_file_get_string(kf, "api", "token-file", NULL);
+	config->api_tls_certificate = g_key_file_get_string(kf, "api", "tls-certificate", NULL);
+	config->api_tls_key = g_key_file_get_string(kf, "api", "tls-key", NULL);
+	if (config->api_tcp != NULL) {
+		g_autoptr(GSocketConnectable) addr =
+			g_network_address_parse(config->api_tcp, 0, NULL);
+		if (addr == NULL || g_network_address_get_port(G_NETWORK_ADDRESS(addr)) == 0)
+			return cc_config_fail(error, path, "api", "tcp", "must be ADDRESS:PORT");
+		if (config->api_token_file == NULL)
+			return cc_config_fail(error, path, "api", "token-file",
+					      "required when tcp is set");
+	}
+	if ((config->api_tls_certificate == NULL) != (config->api_tls_key == NULL))
+		return cc_config_fail(error, path, "api", "tls-certificate",
+				      "tls-certificate and tls-key go together");
+	return TRUE;
+}
+
+static gboolean
+cc_config_load_hosts(CcConfig *config, GKeyFile *kf, const gchar *path, GStrv groups,
+		     GError **error)
+{
+	gboolean any = FALSE;
+	for (guint i = 0; groups[i] != NULL; i++) {
+		if (!g_str_has_prefix(groups[i], "host "))
+			continue;
+		if (!any) {
+			/* a config that names hosts names all of them */
+			g_ptr_array_set_size(config->hosts, 0);
+			any = TRUE;
+		}
+		if (!cc_config_load_host(config, kf, path, groups[i], error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+const CcConfigHost *
+cc_config_get_host(CcConfig *config, const gchar *name)
+{
+	for (guint i = 0; i < config->hosts->len; i++) {
+		const CcConfigHost *host = g_ptr_array_index(config->hosts, i);
+		if (g_strcmp0(host->name, name) == 0)
+			return host;
+	}
+	return NULL;
+}
+
 CcConfig *
 cc_config_load(const gchar *path, GError **error)
 {
@@ -141,6 +283,10 @@ cc_config_load(const gchar *path, GError **error)
 	if (!cc_config_load_qemu(config, kf, path, error))
 		return NULL;
 	if (!cc_config_load_timeouts(config, kf, path, error))
+		return NULL;
+	if (!cc_config_load_hosts(config, kf, path, groups, error))
+		return NULL;
+	if (!cc_config_load_api(config, kf, path, error))
 		return NULL;
 	config->path = g_strdup(path);
 	return g_steal_pointer(&config);

@@ -10,12 +10,25 @@
 G_BEGIN_DECLS
 
 typedef struct {
+	gchar *name;
+	gchar *backend; /* plugin name, "qemu" */
+	gchar *address; /* for migration and replication connections */
+	gchar *netns;   /* nullable: network namespace the members run in */
+} CcConfigHost;
+
+typedef struct {
 	gchar *path; /* the file read, or NULL when running on embedded defaults */
 	gchar *qemu_binary;
 	gchar *accel; /* tcg, kvm or auto */
 	gchar *state_dir;
 	gchar *runtime_dir;
 	CcQemuTimeouts timeouts;
+	GPtrArray *hosts; /* of CcConfigHost, never empty */
+	/* [api] */
+	gchar *api_tcp; /* nullable: "ADDRESS:PORT" */
+	gchar *api_token_file;
+	gchar *api_tls_certificate;
+	gchar *api_tls_key;
 } CcConfig;
 
 CcConfig *cc_config_new_defaults(void);
@@ -23,6 +36,7 @@ CcConfig *cc_config_load(const gchar *path, GError **error);
 CcConfig *cc_config_load_default(GError **error);
 void cc_config_free(CcConfig *config);
 gchar *cc_config_dup_default_path(gboolean *explicit_path);
+const CcConfigHost *cc_config_get_host(CcConfig *config, const gchar *name);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CcConfig, cc_config_free)
 

@@ -545,6 +545,39 @@ cc_qemu_launch_async(CcQemu *self, const gchar *const *argv, GCancellable *cance
 				  cc_qemu_connect_cb, cc_qemu_op_new(self, task));
 }
 
+/* after a daemon restart: adopt a running process, reconnect and reprobe it */
+void
+cc_qemu_attach_async(CcQemu *self, GPid pid, guint64 start_time, guint generation,
+		     GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
+	g_autoptr(GError) error = NULL;
+	JsonObject *detail;
+
+	g_return_if_fail(CC_IS_QEMU(self));
+	g_task_set_source_tag(task, cc_qemu_launch_async);
+	if (self->process != NULL) {
+		g_task_return_new_error(task, COLO_ERROR, COLO_ERROR_CONFLICT,
+					"member %s already has a process", self->name);
+		return;
+	}
+	self->generation = generation;
+	cc_qemu_set_state(self, CC_QEMU_STATE_STARTING);
+	self->process = cc_backend_attach(self->backend, pid, start_time, &error);
+	if (self->process == NULL) {
+		g_autoptr(CcQemuOp) op = cc_qemu_op_new(self, task);
+		g_prefix_error(&error, "attach: ");
+		cc_qemu_launch_fail(op, g_steal_pointer(&error));
+		return;
+	}
+	g_signal_connect(self->process, "exited", G_CALLBACK(cc_qemu_process_exited_cb), self);
+	detail = json_object_new();
+	json_object_set_string_member(detail, "qmp", self->qmp_path);
+	cc_qemu_emit(self, "attached", detail);
+	cc_qmp_connect_unix_async(self->qmp_path, self->timeouts.connect_ms, cancellable,
+				  cc_qemu_connect_cb, cc_qemu_op_new(self, task));
+}
+
 gboolean
 cc_qemu_launch_finish(CcQemu *self, GAsyncResult *res, GError **error)
 {

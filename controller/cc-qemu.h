@@ -48,6 +48,9 @@ void cc_qemu_set_netns(CcQemu *self, const gchar *netns);
 
 void cc_qemu_launch_async(CcQemu *self, const gchar *const *argv, GCancellable *cancellable,
 			  GAsyncReadyCallback callback, gpointer user_data);
+void cc_qemu_attach_async(CcQemu *self, GPid pid, guint64 start_time, guint generation,
+			  GCancellable *cancellable, GAsyncReadyCallback callback,
+			  gpointer user_data);
 gboolean cc_qemu_launch_finish(CcQemu *self, GAsyncResult *res, GError **error);
 
 void cc_qemu_stop_async(CcQemu *self, GAsyncReadyCallback callback, gpointer user_data);
