@@ -772,10 +772,18 @@ cc_qemu_ladder_goto(CcQemu *self, CcLadderStep step)
 void
 cc_qemu_stop_async(CcQemu *self, GAsyncReadyCallback callback, gpointer user_data)
 {
+	cc_qemu_stop_full_async(self, FALSE, callback, user_data);
+}
+
+/* @force: skip quit and SIGTERM, start the ladder at SIGKILL (like virsh destroy) */
+void
+cc_qemu_stop_full_async(CcQemu *self, gboolean force, GAsyncReadyCallback callback,
+			gpointer user_data)
+{
 	g_autoptr(GTask) task = g_task_new(self, NULL, callback, user_data);
 
 	g_return_if_fail(CC_IS_QEMU(self));
-	g_task_set_source_tag(task, cc_qemu_stop_async);
+	g_task_set_source_tag(task, cc_qemu_stop_full_async);
 	if (self->process == NULL || cc_process_get_exited(self->process)) {
 		cc_qemu_drop_qmp(self);
 		if (self->state != CC_QEMU_STATE_NEW)
@@ -794,7 +802,7 @@ cc_qemu_stop_async(CcQemu *self, GAsyncReadyCallback callback, gpointer user_dat
 	}
 	self->ladder_start_us = g_get_monotonic_time();
 	cc_qemu_set_state(self, CC_QEMU_STATE_STOPPING);
-	cc_qemu_ladder_goto(self, CC_LADDER_QUIT);
+	cc_qemu_ladder_goto(self, force ? CC_LADDER_KILL : CC_LADDER_QUIT);
 }
 
 gboolean

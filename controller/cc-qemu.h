@@ -54,6 +54,8 @@ void cc_qemu_attach_async(CcQemu *self, GPid pid, guint64 start_time, guint gene
 gboolean cc_qemu_launch_finish(CcQemu *self, GAsyncResult *res, GError **error);
 
 void cc_qemu_stop_async(CcQemu *self, GAsyncReadyCallback callback, gpointer user_data);
+void cc_qemu_stop_full_async(CcQemu *self, gboolean force, GAsyncReadyCallback callback,
+			     gpointer user_data);
 gboolean cc_qemu_stop_finish(CcQemu *self, GAsyncResult *res, GError **error);
 
 void cc_qemu_execute_async(CcQemu *self, const gchar *command, JsonObject *arguments,

@@ -20,6 +20,9 @@ static const gchar *const colo_error_names[] = {
 	[COLO_ERROR_CANCELLED] = "cancelled",
 	[COLO_ERROR_UNSUPPORTED] = "unsupported",
 	[COLO_ERROR_PLUGIN] = "plugin",
+	[COLO_ERROR_STORE] = "store",
+	[COLO_ERROR_STORE_CORRUPT] = "store-corrupt",
+	[COLO_ERROR_STORE_MIGRATION] = "store-migration",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(colo_error_names) == COLO_ERROR_LAST);
 

@@ -13,6 +13,7 @@
 #include <glib/gstdio.h>
 #include <stdio.h>
 
+#include "cc-api.h"
 #include "cc-config.h"
 #include "cc-plugin.h"
 #include "cc-qemu.h"
@@ -25,6 +26,9 @@ typedef struct {
 	CcConfig *config;
 	GPtrArray *plugins;
 	CcBackend *backend;
+	CcStore *store;
+	CcEngine *engine;
+	CcApi *api;
 	CcQemu *member;
 	gchar *tmpdir;
 	gboolean verbose;
@@ -53,6 +57,9 @@ cc_daemon_free(CcDaemon *self)
 		g_source_unref(self->ready_poll);
 	}
 	g_clear_object(&self->member);
+	g_clear_object(&self->api);
+	g_clear_object(&self->engine);
+	g_clear_object(&self->store);
 	g_clear_object(&self->backend);
 	if (self->plugins != NULL)
 		g_ptr_array_unref(self->plugins);
@@ -354,21 +361,54 @@ cc_daemon_signal_cb(gpointer data)
 }
 
 static gboolean
+cc_daemon_mkdir(const gchar *what, const gchar *path, GError **error)
+{
+	if (g_mkdir_with_parents(path, 0750) == 0)
+		return TRUE;
+	g_set_error(error, COLO_ERROR, COLO_ERROR_INVALID_INPUT, "cannot create %s dir %s: %s",
+		    what, path, g_strerror(errno));
+	return FALSE;
+}
+
+static gboolean
 cc_daemon_serve(CcDaemon *self, GError **error)
 {
+	g_autofree gchar *db = NULL;
+	g_autofree gchar *sock = NULL;
+
+	if (!cc_daemon_mkdir("state", self->config->state_dir, error) ||
+	    !cc_daemon_mkdir("runtime", self->config->runtime_dir, error))
+		return FALSE;
 	if (!cc_daemon_setup_backend(self, error))
 		return FALSE;
-	if (g_mkdir_with_parents(self->config->runtime_dir, 0750) != 0) {
-		g_set_error(error, COLO_ERROR, COLO_ERROR_INVALID_INPUT,
-			    "cannot create runtime dir %s: %s", self->config->runtime_dir,
-			    g_strerror(errno));
+	db = g_build_filename(self->config->state_dir, "coloctld.db", NULL);
+	self->store = cc_store_open_default(db, error);
+	if (self->store == NULL)
+		return FALSE;
+	self->engine = cc_engine_new(self->config, self->store, self->plugins, error);
+	if (self->engine == NULL)
+		return FALSE;
+	self->api = cc_api_new(self->engine, error);
+	if (self->api == NULL)
+		return FALSE;
+	sock = g_build_filename(self->config->runtime_dir, "coloctld.sock", NULL);
+	if (!cc_api_listen_unix(self->api, sock, error))
+		return FALSE;
+	if (self->config->api_tcp != NULL &&
+	    !cc_api_listen_tcp(self->api, self->config->api_tcp, self->config->api_token_file,
+			       self->config->api_tls_certificate, self->config->api_tls_key,
+			       error)) {
+		g_prefix_error(error, "api tcp %s: ", self->config->api_tcp);
 		return FALSE;
 	}
+	if (!cc_engine_start(self->engine, error))
+		return FALSE;
 	g_unix_signal_add(SIGTERM, cc_daemon_signal_cb, self);
 	g_unix_signal_add(SIGINT, cc_daemon_signal_cb, self);
-	g_info("coloctld %s ready: config %s, runtime dir %s, backend %s", PACKAGE_VERSION,
-	       self->config->path != NULL ? self->config->path : "(embedded defaults)",
-	       self->config->runtime_dir, cc_backend_get_name(self->backend));
+	g_message("coloctld %s ready: config %s, state %s, API %s%s%s", PACKAGE_VERSION,
+		  self->config->path != NULL ? self->config->path : "(embedded defaults)", db, sock,
+		  self->config->api_tcp != NULL ? " and tcp " : "",
+		  self->config->api_tcp != NULL ? self->config->api_tcp : "");
 	return TRUE;
 }
 
@@ -393,10 +433,13 @@ main(int argc, char *argv[])
 	g_autoptr(GError) error = NULL;
 	gboolean version = FALSE;
 	gboolean run_once = FALSE;
+	gboolean list_routes = FALSE;
 	gint ready_timeout = 120;
 	const GOptionEntry entries[] = {
 		{"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
 		{"verbose", 'v', 0, G_OPTION_ARG_NONE, &self->verbose, "Print every event", NULL},
+		{"list-routes", 0, 0, G_OPTION_ARG_NONE, &list_routes,
+		 "Print the REST routes this daemon serves and exit", NULL},
 		{"probe-qemu", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK,
 		 cc_daemon_probe_opt_cb,
 		 "Probe a QEMU binary (default: the configured one), print JSON, exit", "BINARY"},
@@ -426,6 +469,12 @@ main(int argc, char *argv[])
 	}
 	if (version) {
 		g_print("coloctld %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	if (list_routes) {
+		g_autoptr(GPtrArray) routes = cc_api_dup_routes();
+		for (guint i = 0; i < routes->len; i++)
+			g_print("%s\n", (const gchar *)g_ptr_array_index(routes, i));
 		return 0;
 	}
 	if (self->memory_mib < 16 || ready_timeout < 1) {

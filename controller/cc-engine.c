@@ -1,0 +1,977 @@
+/*
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#define G_LOG_DOMAIN "CcEngine"
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cc-engine.h"
+#include "cc-plugin.h"
+#include "colo-error.h"
+
+#define CC_ROLE_PRIMARY "primary"
+
+typedef struct {
+	CcEngine *engine; /* unowned */
+	gchar *name;
+	CcQemu *member; /* the primary; nullable */
+	gboolean force_stop;
+} CcGuest;
+
+struct _CcEngine {
+	GObject parent_instance;
+	CcConfig *config;
+	CcStore *store;
+	GPtrArray *plugins;
+	GHashTable *backends; /* host name -> CcBackend */
+	GHashTable *guests;   /* name -> CcGuest */
+	CcQemu *probe;
+	JsonNode *qemu_caps;
+	gchar *qemu_error;
+	guint busy; /* operations in flight */
+	guint64 events_total;
+};
+
+enum { SIGNAL_EVENT, SIGNAL_LAST };
+static guint signals[SIGNAL_LAST] = {0};
+
+G_DEFINE_TYPE(CcEngine, cc_engine, G_TYPE_OBJECT)
+
+static void
+cc_guest_free(CcGuest *guest)
+{
+	if (guest->member != NULL) {
+		g_signal_handlers_disconnect_by_data(guest->member, guest);
+		g_object_unref(guest->member);
+	}
+	g_free(guest->name);
+	g_free(guest);
+}
+
+/* ------------------------------------------------------------------ events */
+
+static void
+cc_engine_record(CcEngine *self, const gchar *guest, const gchar *member, const gchar *kind,
+		 JsonObject *detail)
+{
+	g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
+	g_autoptr(GError) error_local = NULL;
+	g_autofree gchar *text = NULL;
+	g_autoptr(GPtrArray) events = NULL;
+	gint64 id;
+
+	json_node_set_object(node, detail != NULL ? detail : json_object_new());
+	text = json_to_string(node, FALSE);
+	id = cc_store_event_append(self->store, guest, member, kind, text, &error_local);
+	if (id <= 0) {
+		g_warning("cannot record event %s: %s", kind, error_local->message);
+		return;
+	}
+	self->events_total++;
+	events = cc_store_event_list(self->store, id - 1, 1, &error_local);
+	if (events != NULL && events->len == 1)
+		g_signal_emit(self, signals[SIGNAL_EVENT], 0, g_ptr_array_index(events, 0));
+}
+
+/* every guest transition goes to the store before anything acts on it */
+static gboolean
+cc_engine_set_state(CcEngine *self, const gchar *name, const gchar *state, const gchar *reason,
+		    GError **error)
+{
+	g_autoptr(CcStoreGuest) row = cc_store_guest_get(self->store, name, error);
+	JsonObject *detail;
+
+	if (row == NULL)
+		return FALSE;
+	if (!cc_store_guest_set_state(self->store, name, state, reason, error))
+		return FALSE;
+	detail = json_object_new();
+	json_object_set_string_member(detail, "from", row->state);
+	json_object_set_string_member(detail, "to", state);
+	if (reason != NULL)
+		json_object_set_string_member(detail, "reason", reason);
+	cc_engine_record(self, name, NULL, "guest-state", detail);
+	return TRUE;
+}
+
+static void
+cc_engine_set_state_logged(CcEngine *self, const gchar *name, const gchar *state,
+			   const gchar *reason)
+{
+	g_autoptr(GError) error_local = NULL;
+	if (!cc_engine_set_state(self, name, state, reason, &error_local))
+		g_warning("guest %s: cannot record state %s: %s", name, state,
+			  error_local->message);
+}
+
+/* ---------------------------------------------------------------- members */
+
+static gchar *
+cc_engine_member_name(const gchar *guest, const gchar *role)
+{
+	return g_strdup_printf("%s-%s", guest, role);
+}
+
+static void
+cc_engine_member_save(CcEngine *self, CcGuest *guest)
+{
+	g_autoptr(GError) error_local = NULL;
+	CcStoreMember row = {0};
+	CcProcess *process = cc_qemu_get_process(guest->member);
+	g_autoptr(CcStoreGuest) g = cc_store_guest_get(self->store, guest->name, NULL);
+
+	row.guest = guest->name;
+	row.role = (gchar *)CC_ROLE_PRIMARY;
+	row.host = g != NULL ? g->host : (gchar *)"local";
+	row.pid = process != NULL ? cc_process_get_pid(process) : 0;
+	row.start_time = process != NULL ? cc_process_get_start_time(process) : 0;
+	row.qmp_path = (gchar *)cc_qemu_get_qmp_path(guest->member);
+	row.generation = cc_qemu_get_generation(guest->member);
+	row.state = (gchar *)cc_qemu_state_to_string(cc_qemu_get_state(guest->member));
+	if (!cc_store_member_put(self->store, &row, &error_local))
+		g_warning("guest %s: cannot save member: %s", guest->name, error_local->message);
+}
+
+static const gchar *const cc_engine_quiet_kinds[] = {"responsive", NULL};
+
+static void
+cc_engine_member_event_cb(CcQemu *member, const gchar *kind, JsonObject *detail, gpointer user_data)
+{
+	CcGuest *guest = user_data;
+	CcEngine *self = guest->engine;
+	g_autofree gchar *event_kind = g_strdup_printf("member-%s", kind);
+
+	if (g_strv_contains(cc_engine_quiet_kinds, kind))
+		return;
+	cc_engine_record(self, guest->name, cc_qemu_get_name(member), event_kind,
+			 json_object_ref(detail));
+	if (g_strcmp0(kind, "state") == 0)
+		cc_engine_member_save(self, guest);
+	/* an exit nobody asked for fails the guest; a clean one (guest poweroff) stops it */
+	if (g_strcmp0(kind, "exited") == 0) {
+		g_autoptr(CcStoreGuest) row = cc_store_guest_get(self->store, guest->name, NULL);
+		const gchar *status =
+			json_object_get_string_member_with_default(detail, "status", "exited");
+		g_autofree gchar *reason = NULL;
+		if (row == NULL || g_strcmp0(row->state, "running") != 0)
+			return;
+		reason = g_strdup_printf("member %s: QEMU %s", cc_qemu_get_name(member), status);
+		cc_engine_set_state_logged(
+			self, guest->name,
+			g_strcmp0(status, "exited with status 0") == 0 ? "stopped" : "failed",
+			reason);
+	}
+}
+
+static CcQemu *
+cc_engine_member_new(CcEngine *self, CcGuest *guest, const gchar *host_name, GError **error)
+{
+	CcBackend *backend = g_hash_table_lookup(self->backends, host_name);
+	const CcConfigHost *host = cc_config_get_host(self->config, host_name);
+	g_autofree gchar *name = cc_engine_member_name(guest->name, CC_ROLE_PRIMARY);
+	CcQemu *member;
+
+	if (backend == NULL || host == NULL) {
+		g_set_error(error, COLO_ERROR, COLO_ERROR_INVALID_INPUT,
+			    "host %s is not configured", host_name);
+		return NULL;
+	}
+	member = cc_qemu_new(backend, name, self->config->runtime_dir);
+	cc_qemu_set_timeouts(member, &self->config->timeouts);
+	cc_qemu_set_netns(member, host->netns);
+	g_signal_connect(member, "event", G_CALLBACK(cc_engine_member_event_cb), guest);
+	return member;
+}
+
+/* ---------------------------------------------------------------- argv */
+
+static const gchar *
+cc_engine_disk_format(const gchar *path)
+{
+	gchar magic[4] = {0};
+	gint fd = open(path, O_RDONLY | O_CLOEXEC);
+	gssize n = fd >= 0 ? read(fd, magic, sizeof(magic)) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n == 4 && memcmp(magic, "QFI\xfb", 4) == 0)
+		return "qcow2";
+	return "raw";
+}
+
+/* a stable locally administered MAC per guest, so every member of it has the same one */
+static gchar *
+cc_engine_guest_mac(const gchar *name)
+{
+	guint h = g_str_hash(name);
+	return g_strdup_printf("52:54:00:%02x:%02x:%02x", (h >> 16) & 0xff, (h >> 8) & 0xff,
+			       h & 0xff);
+}
+
+static const gchar *
+cc_engine_accel(CcEngine *self)
+{
+	if (g_strcmp0(self->config->accel, "auto") == 0)
+		return "kvm:tcg";
+	return self->config->accel;
+}
+
+static void
+cc_engine_argv_add(GPtrArray *argv, const gchar *opt, gchar *value)
+{
+	g_ptr_array_add(argv, g_strdup(opt));
+	g_ptr_array_add(argv, value);
+}
+
+static GPtrArray *
+cc_engine_build_argv(CcEngine *self, CcStoreGuest *g, CcQemu *member)
+{
+	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+	const gchar *run = self->config->runtime_dir;
+	const gchar *mname = cc_qemu_get_name(member);
+
+	g_ptr_array_add(argv, g_strdup(self->config->qemu_binary));
+	cc_engine_argv_add(argv, "-machine", g_strdup("pc"));
+	cc_engine_argv_add(argv, "-accel", g_strdup(cc_engine_accel(self)));
+	cc_engine_argv_add(argv, "-m", g_strdup_printf("%" G_GINT64_FORMAT, g->memory_mib));
+	cc_engine_argv_add(argv, "-smp", g_strdup_printf("%" G_GINT64_FORMAT, g->vcpus));
+	g_ptr_array_add(argv, g_strdup("-nodefaults"));
+	g_ptr_array_add(argv, g_strdup("-no-user-config"));
+	cc_engine_argv_add(argv, "-display", g_strdup("none"));
+	if (g->kernel != NULL)
+		cc_engine_argv_add(argv, "-kernel", g_strdup(g->kernel));
+	if (g->initrd != NULL)
+		cc_engine_argv_add(argv, "-initrd", g_strdup(g->initrd));
+	cc_engine_argv_add(argv, "-append",
+			   g_strdup_printf("console=ttyS0 %s", g->append != NULL ? g->append : ""));
+	cc_engine_argv_add(argv, "-chardev",
+			   g_strdup_printf("socket,id=serial0,path=%s/%s.serial,server=on,wait=off,"
+					   "logfile=%s/%s.console",
+					   run, mname, run, mname));
+	cc_engine_argv_add(argv, "-serial", g_strdup("chardev:serial0"));
+	cc_engine_argv_add(argv, "-drive",
+			   g_strdup_printf("if=none,id=disk0,format=%s,cache=none,file=%s",
+					   cc_engine_disk_format(g->disk), g->disk));
+	cc_engine_argv_add(argv, "-device", g_strdup("virtio-blk-pci,drive=disk0"));
+	if (g_str_has_prefix(g->net, "bridge:")) {
+		g_autofree gchar *mac = cc_engine_guest_mac(g->name);
+		cc_engine_argv_add(
+			argv, "-netdev",
+			g_strdup_printf("bridge,id=hn0,br=%s", g->net + strlen("bridge:")));
+		cc_engine_argv_add(argv, "-device",
+				   g_strdup_printf("virtio-net-pci,netdev=hn0,mac=%s", mac));
+	}
+	g_ptr_array_add(argv, NULL);
+	return argv;
+}
+
+/* ------------------------------------------------------------------ JSON */
+
+static void
+cc_engine_set_nullable(JsonObject *obj, const gchar *key, const gchar *value)
+{
+	if (value == NULL)
+		json_object_set_null_member(obj, key);
+	else
+		json_object_set_string_member(obj, key, value);
+}
+
+static gchar *
+cc_engine_time_string(gint64 us)
+{
+	g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(us / G_USEC_PER_SEC);
+	return dt != NULL ? g_date_time_format_iso8601(dt) : g_strdup("");
+}
+
+static JsonNode *
+cc_engine_guest_json(CcEngine *self, const CcStoreGuest *g, GError **error)
+{
+	g_autoptr(GPtrArray) members = cc_store_member_list(self->store, g->name, error);
+	JsonObject *obj;
+	JsonArray *arr;
+	JsonNode *node;
+	g_autofree gchar *created = cc_engine_time_string(g->created_us);
+	g_autofree gchar *updated = cc_engine_time_string(g->updated_us);
+
+	if (members == NULL)
+		return NULL;
+	obj = json_object_new();
+	json_object_set_string_member(obj, "name", g->name);
+	json_object_set_int_member(obj, "memory_mib", g->memory_mib);
+	json_object_set_int_member(obj, "vcpus", g->vcpus);
+	json_object_set_string_member(obj, "disk", g->disk);
+	cc_engine_set_nullable(obj, "kernel", g->kernel);
+	cc_engine_set_nullable(obj, "initrd", g->initrd);
+	cc_engine_set_nullable(obj, "append", g->append);
+	json_object_set_string_member(obj, "net", g->net);
+	json_object_set_string_member(obj, "host", g->host);
+	json_object_set_string_member(obj, "state", g->state);
+	cc_engine_set_nullable(obj, "reason", g->reason);
+	json_object_set_string_member(obj, "created", created);
+	json_object_set_string_member(obj, "updated", updated);
+	arr = json_array_new();
+	for (guint i = 0; i < members->len; i++) {
+		CcStoreMember *m = g_ptr_array_index(members, i);
+		JsonObject *mo = json_object_new();
+		json_object_set_string_member(mo, "role", m->role);
+		json_object_set_string_member(mo, "host", m->host);
+		json_object_set_int_member(mo, "pid", m->pid);
+		json_object_set_string_member(mo, "state", m->state);
+		json_object_set_int_member(mo, "generation", (gint64)m->generation);
+		cc_engine_set_nullable(mo, "qmp", m->qmp_path);
+		json_array_add_object_element(arr, mo);
+	}
+	json_object_set_array_member(obj, "members", arr);
+	node = json_node_new(JSON_NODE_OBJECT);
+	json_node_take_object(node, obj);
+	return node;
+}
+
+static JsonNode *
+cc_engine_guest_json_by_name(CcEngine *self, const gchar *name, GError **error)
+{
+	g_autoptr(CcStoreGuest) g = cc_store_guest_get(self->store, name, error);
+	if (g == NULL)
+		return NULL;
+	return cc_engine_guest_json(self, g, error);
+}
+
+JsonNode *
+cc_engine_guest_list(CcEngine *self, GError **error)
+{
+	g_autoptr(GPtrArray) rows = cc_store_guest_list(self->store, error);
+	JsonArray *arr;
+	JsonObject *obj;
+	JsonNode *node;
+
+	if (rows == NULL)
+		return NULL;
+	arr = json_array_new();
+	for (guint i = 0; i < rows->len; i++) {
+		JsonNode *g = cc_engine_guest_json(self, g_ptr_array_index(rows, i), error);
+		if (g == NULL) {
+			json_array_unref(arr);
+			return NULL;
+		}
+		json_array_add_element(arr, g);
+	}
+	obj = json_object_new();
+	json_object_set_array_member(obj, "guests", arr);
+	node = json_node_new(JSON_NODE_OBJECT);
+	json_node_take_object(node, obj);
+	return node;
+}
+
+JsonNode *
+cc_engine_guest_get(CcEngine *self, const gchar *name, GError **error)
+{
+	return cc_engine_guest_json_by_name(self, name, error);
+}
+
+/* ---------------------------------------------------------------- create */
+
+static gboolean
+cc_engine_check_file(const gchar *what, const gchar *path, gboolean block_ok, GError **error)
+{
+	struct stat st;
+	if (!g_path_is_absolute(path)) {
+		g_set_error(error, COLO_ERROR, COLO_ERROR_INVALID_INPUT,
+			    "%s %s: must be an absolute path", what, path);
+		return FALSE;
+	}
+	if (stat(path, &st) != 0) {
+		g_set_error(error, COLO_ERROR, COLO_ERROR_INVALID_INPUT, "%s %s: %s", what, path,
+			    g_strerror(errno));
+		return FALSE;
+	}
+	if (!S_ISREG(st.st_mode) && !(block_ok && S_ISBLK(st.st_mode))) {
+		g_set_error(error, COLO_ERROR, COLO_ERROR_INVALID_INPUT,
+			    "%s %s: not a regular file%s", what, path,
+			    block_ok ? " or block device" : "");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static const gchar *
+cc_engine_opt_string(JsonObject *req, const gchar *key)
+{
+	JsonNode *n = json_object_get_member(req, key);
+	if (n == NULL || JSON_NODE_HOLDS_NULL(n))
+		return NULL;
+	return json_node_get_string(n);
+}
+
+/* the JSON schema checked shapes already; this checks what a schema cannot */
+static gboolean
+cc_engine_check_guest(CcEngine *self, CcStoreGuest *g, GError **error)
+{
+	if (cc_config_get_host(self->config, g->host) == NULL) {
+		g_set_error(error, COLO_ERROR, COLO_ERROR_INVALID_INPUT,
+			    "host %s is not configured (see coloctl hosts)", g->host);
+		return FALSE;
+	}
+	if (!cc_engine_check_file("disk", g->disk, TRUE, error))
+		return FALSE;
+	if (g->kernel != NULL && !cc_engine_check_file("kernel", g->kernel, FALSE, error))
+		return FALSE;
+	if (g->initrd != NULL && !cc_engine_check_file("initrd", g->initrd, FALSE, error))
+		return FALSE;
+	if (g->initrd != NULL && g->kernel == NULL) {
+		g_set_error_literal(error, COLO_ERROR, COLO_ERROR_INVALID_INPUT,
+				    "an initrd needs a kernel");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+JsonNode *
+cc_engine_guest_create(CcEngine *self, JsonObject *req, GError **error)
+{
+	g_autoptr(CcStoreGuest) g = g_new0(CcStoreGuest, 1);
+	JsonObject *detail;
+
+	g->name = g_strdup(json_object_get_string_member(req, "name"));
+	g->memory_mib = json_object_get_int_member(req, "memory_mib");
+	g->vcpus = json_object_get_int_member_with_default(req, "vcpus", 1);
+	g->disk = g_strdup(json_object_get_string_member(req, "disk"));
+	g->kernel = g_strdup(cc_engine_opt_string(req, "kernel"));
+	g->initrd = g_strdup(cc_engine_opt_string(req, "initrd"));
+	g->append = g_strdup(cc_engine_opt_string(req, "append"));
+	g->net = g_strdup(cc_engine_opt_string(req, "net") ?: "none");
+	g->host = g_strdup(cc_engine_opt_string(req, "host") ?: "local");
+	g->state = g_strdup("defined");
+	g->created_us = g->updated_us = g_get_real_time();
+	if (!cc_engine_check_guest(self, g, error))
+		return NULL;
+	if (!cc_store_guest_insert(self->store, g, error))
+		return NULL;
+	detail = json_object_new();
+	json_object_set_string_member(detail, "host", g->host);
+	cc_engine_record(self, g->name, NULL, "guest-created", detail);
+	return cc_engine_guest_json(self, g, error);
+}
+
+/* ----------------------------------------------------------- start, stop */
+
+static CcGuest *
+cc_engine_guest_runtime(CcEngine *self, const gchar *name)
+{
+	CcGuest *guest = g_hash_table_lookup(self->guests, name);
+	if (guest != NULL)
+		return guest;
+	guest = g_new0(CcGuest, 1);
+	guest->engine = self;
+	guest->name = g_strdup(name);
+	g_hash_table_insert(self->guests, guest->name, guest);
+	return guest;
+}
+
+static void
+cc_engine_launch_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	CcEngine *self = CC_ENGINE(user_data);
+	CcQemu *member = CC_QEMU(source);
+	g_autoptr(GError) error = NULL;
+	const gchar *guest_name = g_object_get_data(source, "cc-guest");
+
+	self->busy--;
+	cc_engine_member_save(self, g_hash_table_lookup(self->guests, guest_name));
+	if (!cc_qemu_launch_finish(member, res, &error)) {
+		cc_engine_set_state_logged(self, guest_name, "failed", error->message);
+		/* whatever half-started, stop it: nothing is left running behind a failure */
+		cc_qemu_stop_async(member, NULL, NULL);
+		g_object_unref(self);
+		return;
+	}
+	cc_engine_set_state_logged(self, guest_name, "running", NULL);
+	g_object_unref(self);
+}
+
+static gboolean
+cc_engine_guest_is(const CcStoreGuest *g, const gchar *const *states)
+{
+	return g_strv_contains(states, g->state);
+}
+
+static gboolean
+cc_engine_conflict(const CcStoreGuest *g, const gchar *action, GError **error)
+{
+	g_set_error(error, COLO_ERROR, COLO_ERROR_CONFLICT, "cannot %s guest %s: it is %s", action,
+		    g->name, g->state);
+	return FALSE;
+}
+
+JsonNode *
+cc_engine_guest_start(CcEngine *self, const gchar *name, GError **error)
+{
+	static const gchar *const startable[] = {"defined", "stopped", "failed", NULL};
+	g_autoptr(CcStoreGuest) g = cc_store_guest_get(self->store, name, error);
+	g_autoptr(GPtrArray) argv = NULL;
+	CcGuest *guest;
+
+	if (g == NULL)
+		return NULL;
+	if (!cc_engine_guest_is(g, startable)) {
+		cc_engine_conflict(g, "start", error);
+		return NULL;
+	}
+	if (!cc_engine_check_guest(self, g, error))
+		return NULL;
+	guest = cc_engine_guest_runtime(self, name);
+	if (guest->member != NULL && (cc_qemu_get_state(guest->member) == CC_QEMU_STATE_STUCK ||
+				      cc_qemu_get_state(guest->member) == CC_QEMU_STATE_STOPPING)) {
+		g_set_error(error, COLO_ERROR, COLO_ERROR_CONFLICT,
+			    "guest %s still has a %s member", name,
+			    cc_qemu_state_to_string(cc_qemu_get_state(guest->member)));
+		return NULL;
+	}
+	if (guest->member == NULL) {
+		guest->member = cc_engine_member_new(self, guest, g->host, error);
+		if (guest->member == NULL)
+			return NULL;
+		g_object_set_data_full(G_OBJECT(guest->member), "cc-guest", g_strdup(name), g_free);
+	}
+	if (!cc_engine_set_state(self, name, "starting", NULL, error))
+		return NULL;
+	argv = cc_engine_build_argv(self, g, guest->member);
+	self->busy++;
+	cc_qemu_launch_async(guest->member, (const gchar *const *)argv->pdata, NULL,
+			     cc_engine_launch_cb, g_object_ref(self));
+	return cc_engine_guest_json_by_name(self, name, error);
+}
+
+static void
+cc_engine_stop_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	CcEngine *self = CC_ENGINE(user_data);
+	g_autoptr(GError) error = NULL;
+	const gchar *guest_name = g_object_get_data(source, "cc-guest");
+
+	self->busy--;
+	if (!cc_qemu_stop_finish(CC_QEMU(source), res, &error))
+		cc_engine_set_state_logged(self, guest_name, "failed", error->message);
+	else
+		cc_engine_set_state_logged(self, guest_name, "stopped", NULL);
+	g_object_unref(self);
+}
+
+JsonNode *
+cc_engine_guest_stop(CcEngine *self, const gchar *name, gboolean force, GError **error)
+{
+	static const gchar *const stoppable[] = {"starting", "running", "stopping", NULL};
+	g_autoptr(CcStoreGuest) g = cc_store_guest_get(self->store, name, error);
+	CcGuest *guest;
+
+	if (g == NULL)
+		return NULL;
+	if (!cc_engine_guest_is(g, stoppable)) {
+		cc_engine_conflict(g, "stop", error);
+		return NULL;
+	}
+	guest = cc_engine_guest_runtime(self, name);
+	if (guest->member == NULL) {
+		/* nothing runs: the record was stale */
+		if (!cc_engine_set_state(self, name, "stopped", "no member process", error))
+			return NULL;
+		return cc_engine_guest_json_by_name(self, name, error);
+	}
+	if (g_strcmp0(g->state, "stopping") != 0 &&
+	    !cc_engine_set_state(self, name, "stopping", force ? "forced" : NULL, error))
+		return NULL;
+	self->busy++;
+	if (force)
+		cc_qemu_stop_full_async(guest->member, TRUE, cc_engine_stop_cb, g_object_ref(self));
+	else
+		cc_qemu_stop_async(guest->member, cc_engine_stop_cb, g_object_ref(self));
+	return cc_engine_guest_json_by_name(self, name, error);
+}
+
+gboolean
+cc_engine_guest_delete(CcEngine *self, const gchar *name, GError **error)
+{
+	static const gchar *const deletable[] = {"defined", "stopped", "failed", NULL};
+	g_autoptr(CcStoreGuest) g = cc_store_guest_get(self->store, name, error);
+	CcGuest *guest;
+
+	if (g == NULL)
+		return FALSE;
+	if (!cc_engine_guest_is(g, deletable))
+		return cc_engine_conflict(g, "delete", error);
+	guest = g_hash_table_lookup(self->guests, name);
+	if (guest != NULL && guest->member != NULL &&
+	    cc_qemu_get_state(guest->member) == CC_QEMU_STATE_STUCK) {
+		g_set_error(error, COLO_ERROR, COLO_ERROR_CONFLICT,
+			    "guest %s has a stuck member process; it stays quarantined", name);
+		return FALSE;
+	}
+	if (!cc_store_guest_delete(self->store, name, error))
+		return FALSE;
+	g_hash_table_remove(self->guests, name);
+	cc_engine_record(self, name, NULL, "guest-deleted", NULL);
+	return TRUE;
+}
+
+/* ---------------------------------------------------------------- reattach */
+
+static void
+cc_engine_attach_status_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	CcEngine *self = CC_ENGINE(user_data);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) ret = cc_qemu_execute_finish(CC_QEMU(source), res, &error);
+	const gchar *guest_name = g_object_get_data(source, "cc-guest");
+	JsonObject *detail = json_object_new();
+
+	self->busy--;
+	if (ret != NULL && JSON_NODE_HOLDS_OBJECT(ret))
+		json_object_set_string_member(
+			detail, "status",
+			json_object_get_string_member_with_default(json_node_get_object(ret),
+								   "status", "unknown"));
+	else
+		json_object_set_string_member(detail, "error", error->message);
+	json_object_set_int_member(detail, "pid", cc_qemu_get_pid(CC_QEMU(source)));
+	cc_engine_record(self, guest_name, cc_qemu_get_name(CC_QEMU(source)), "guest-reattached",
+			 detail);
+	g_object_unref(self);
+}
+
+static void
+cc_engine_attach_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	CcEngine *self = CC_ENGINE(user_data);
+	CcQemu *member = CC_QEMU(source);
+	g_autoptr(GError) error = NULL;
+	const gchar *guest_name = g_object_get_data(source, "cc-guest");
+	g_autoptr(CcStoreGuest) g = NULL;
+	g_autofree gchar *reason = NULL;
+
+	if (!cc_qemu_launch_finish(member, res, &error)) {
+		self->busy--;
+		reason = g_strdup_printf("member %s died while coloctld was down (%s)",
+					 cc_qemu_get_name(member), error->message);
+		cc_engine_set_state_logged(self, guest_name, "failed", reason);
+		cc_engine_member_save(self, g_hash_table_lookup(self->guests, guest_name));
+		cc_qemu_stop_async(member, NULL, NULL);
+		g_object_unref(self);
+		return;
+	}
+	cc_engine_member_save(self, g_hash_table_lookup(self->guests, guest_name));
+	g = cc_store_guest_get(self->store, guest_name, NULL);
+	if (g != NULL && g_strcmp0(g->state, "starting") == 0)
+		cc_engine_set_state_logged(self, guest_name, "running", NULL);
+	/* the status read goes into the event log */
+	cc_qemu_execute_async(member, "query-status", NULL, CC_QMP_FLAG_NONE, 0,
+			      cc_engine_attach_status_cb, self);
+	if (g != NULL && g_strcmp0(g->state, "stopping") == 0) {
+		/* the daemon died mid-stop: finish the job */
+		self->busy++;
+		cc_qemu_stop_async(member, cc_engine_stop_cb, g_object_ref(self));
+	}
+}
+
+static void
+cc_engine_reattach_guest(CcEngine *self, CcStoreGuest *g)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) members = cc_store_member_list(self->store, g->name, &error);
+	CcStoreMember *m = NULL;
+	CcGuest *guest;
+
+	for (guint i = 0; members != NULL && i < members->len; i++) {
+		CcStoreMember *candidate = g_ptr_array_index(members, i);
+		if (g_strcmp0(candidate->role, CC_ROLE_PRIMARY) == 0)
+			m = candidate;
+	}
+	if (m == NULL || m->pid <= 0) {
+		cc_engine_set_state_logged(self, g->name, "failed",
+					   "no member process was recorded before the restart");
+		return;
+	}
+	guest = cc_engine_guest_runtime(self, g->name);
+	guest->member = cc_engine_member_new(self, guest, m->host, &error);
+	if (guest->member == NULL) {
+		cc_engine_set_state_logged(self, g->name, "failed", error->message);
+		return;
+	}
+	g_object_set_data_full(G_OBJECT(guest->member), "cc-guest", g_strdup(g->name), g_free);
+	self->busy++;
+	cc_qemu_attach_async(guest->member, (GPid)m->pid, m->start_time, (guint)m->generation, NULL,
+			     cc_engine_attach_cb, g_object_ref(self));
+}
+
+static gboolean
+cc_engine_reattach(CcEngine *self, GError **error)
+{
+	static const gchar *const live[] = {"starting", "running", "stopping", NULL};
+	g_autoptr(GPtrArray) rows = cc_store_guest_list(self->store, error);
+
+	if (rows == NULL)
+		return FALSE;
+	for (guint i = 0; i < rows->len; i++) {
+		CcStoreGuest *g = g_ptr_array_index(rows, i);
+		if (cc_engine_guest_is(g, live))
+			cc_engine_reattach_guest(self, g);
+	}
+	return TRUE;
+}
+
+/* ------------------------------------------------------------ health probe */
+
+static void
+cc_engine_probe_stop_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	CcEngine *self = CC_ENGINE(user_data);
+	g_autoptr(GError) error = NULL;
+	if (!cc_qemu_stop_finish(CC_QEMU(source), res, &error))
+		g_warning("QEMU probe: %s", error->message);
+	g_object_unref(self);
+}
+
+static void
+cc_engine_probe_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	CcEngine *self = CC_ENGINE(user_data);
+	g_autoptr(GError) error = NULL;
+
+	if (!cc_qemu_launch_finish(CC_QEMU(source), res, &error)) {
+		g_warning("QEMU probe of %s failed: %s", self->config->qemu_binary, error->message);
+		self->qemu_error = g_strdup(error->message);
+	} else {
+		self->qemu_caps = cc_caps_to_json(cc_qemu_get_caps(CC_QEMU(source)));
+		json_object_remove_member(json_node_get_object(self->qemu_caps), "commands");
+	}
+	cc_qemu_stop_async(CC_QEMU(source), cc_engine_probe_stop_cb, self);
+}
+
+static void
+cc_engine_probe_qemu(CcEngine *self)
+{
+	const gchar *argv[] = {
+		self->config->qemu_binary, "-machine", "none", "-accel", "tcg", "-nodefaults",
+		"-no-user-config",         "-display", "none", "-S",     NULL};
+	const CcConfigHost *first = g_ptr_array_index(self->config->hosts, 0);
+	CcBackend *backend = g_hash_table_lookup(self->backends, first->name);
+
+	if (backend == NULL)
+		return;
+	self->probe = cc_qemu_new(backend, "coloctld-probe", self->config->runtime_dir);
+	cc_qemu_set_timeouts(self->probe, &self->config->timeouts);
+	cc_qemu_launch_async(self->probe, argv, NULL, cc_engine_probe_cb, g_object_ref(self));
+}
+
+gboolean
+cc_engine_start(CcEngine *self, GError **error)
+{
+	cc_engine_record(self, NULL, NULL, "daemon-started", NULL);
+	cc_engine_probe_qemu(self);
+	return cc_engine_reattach(self, error);
+}
+
+/* -------------------------------------------------------------- read-outs */
+
+JsonNode *
+cc_engine_hosts(CcEngine *self)
+{
+	JsonArray *arr = json_array_new();
+	JsonObject *obj = json_object_new();
+	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
+
+	for (guint i = 0; i < self->config->hosts->len; i++) {
+		const CcConfigHost *h = g_ptr_array_index(self->config->hosts, i);
+		JsonObject *ho = json_object_new();
+		json_object_set_string_member(ho, "name", h->name);
+		json_object_set_string_member(ho, "backend", h->backend);
+		json_object_set_string_member(ho, "address", h->address);
+		cc_engine_set_nullable(ho, "netns", h->netns);
+		json_array_add_object_element(arr, ho);
+	}
+	json_object_set_array_member(obj, "hosts", arr);
+	json_node_take_object(node, obj);
+	return node;
+}
+
+JsonNode *
+cc_engine_health(CcEngine *self)
+{
+	JsonObject *obj = json_object_new();
+	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
+
+	json_object_set_string_member(obj, "version", PACKAGE_VERSION);
+	json_object_set_string_member(obj, "status", "ok");
+	json_object_set_int_member(obj, "schema_version", cc_store_get_version(self->store));
+	if (self->qemu_caps != NULL)
+		json_object_set_member(obj, "qemu", json_node_copy(self->qemu_caps));
+	else
+		json_object_set_null_member(obj, "qemu");
+	cc_engine_set_nullable(obj, "qemu_error", self->qemu_error);
+	json_node_take_object(node, obj);
+	return node;
+}
+
+JsonNode *
+cc_engine_event_to_json(const CcStoreEvent *e)
+{
+	JsonObject *obj = json_object_new();
+	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GDateTime) sec = g_date_time_new_from_unix_utc(e->ts_us / G_USEC_PER_SEC);
+	g_autoptr(GDateTime) dt =
+		sec != NULL ? g_date_time_add(sec, e->ts_us % G_USEC_PER_SEC) : NULL;
+	g_autofree gchar *time = dt != NULL ? g_date_time_format_iso8601(dt) : g_strdup("");
+
+	json_object_set_int_member(obj, "id", e->id);
+	json_object_set_string_member(obj, "time", time);
+	cc_engine_set_nullable(obj, "guest", e->guest);
+	cc_engine_set_nullable(obj, "member", e->member);
+	json_object_set_string_member(obj, "kind", e->kind);
+	if (json_parser_load_from_data(parser, e->detail, -1, NULL))
+		json_object_set_member(obj, "detail", json_node_copy(json_parser_get_root(parser)));
+	else
+		json_object_set_object_member(obj, "detail", json_object_new());
+	json_node_take_object(node, obj);
+	return node;
+}
+
+JsonNode *
+cc_engine_events(CcEngine *self, gint64 after, guint limit, GError **error)
+{
+	g_autoptr(GPtrArray) events = cc_store_event_list(self->store, after, limit, error);
+	JsonArray *arr;
+	JsonObject *obj;
+	JsonNode *node;
+	gint64 last = after;
+
+	if (events == NULL)
+		return NULL;
+	arr = json_array_new();
+	for (guint i = 0; i < events->len; i++) {
+		CcStoreEvent *e = g_ptr_array_index(events, i);
+		json_array_add_element(arr, cc_engine_event_to_json(e));
+		last = e->id;
+	}
+	obj = json_object_new();
+	json_object_set_array_member(obj, "events", arr);
+	json_object_set_int_member(obj, "last_id", last);
+	node = json_node_new(JSON_NODE_OBJECT);
+	json_node_take_object(node, obj);
+	return node;
+}
+
+void
+cc_engine_metrics(CcEngine *self, GString *out)
+{
+	static const gchar *const states[] = {"defined", "starting", "running", "stopping",
+					      "stopped", "failed",   NULL};
+	g_autoptr(GPtrArray) rows = cc_store_guest_list(self->store, NULL);
+	guint members = 0;
+	GHashTableIter iter;
+	gpointer value;
+
+	g_string_append(out, "# HELP coloctl_guests Guests by state.\n"
+			     "# TYPE coloctl_guests gauge\n");
+	for (guint s = 0; states[s] != NULL; s++) {
+		guint n = 0;
+		for (guint i = 0; rows != NULL && i < rows->len; i++)
+			n += g_strcmp0(((CcStoreGuest *)g_ptr_array_index(rows, i))->state,
+				       states[s]) == 0;
+		g_string_append_printf(out, "coloctl_guests{state=\"%s\"} %u\n", states[s], n);
+	}
+	g_hash_table_iter_init(&iter, self->guests);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		CcGuest *guest = value;
+		if (guest->member != NULL &&
+		    cc_qemu_get_state(guest->member) == CC_QEMU_STATE_RUNNING)
+			members++;
+	}
+	g_string_append_printf(out,
+			       "# HELP coloctl_members_running QEMU members running.\n"
+			       "# TYPE coloctl_members_running gauge\n"
+			       "coloctl_members_running %u\n"
+			       "# HELP coloctl_events_total Events recorded since start.\n"
+			       "# TYPE coloctl_events_total counter\n"
+			       "coloctl_events_total %" G_GUINT64_FORMAT "\n"
+			       "# HELP coloctl_last_event_id Newest event id in the log.\n"
+			       "# TYPE coloctl_last_event_id gauge\n"
+			       "coloctl_last_event_id %" G_GINT64_FORMAT "\n",
+			       members, self->events_total, cc_store_event_last_id(self->store));
+}
+
+guint
+cc_engine_get_busy(CcEngine *self)
+{
+	return self->busy;
+}
+
+CcConfig *
+cc_engine_get_config(CcEngine *self)
+{
+	return self->config;
+}
+
+CcStore *
+cc_engine_get_store(CcEngine *self)
+{
+	return self->store;
+}
+
+CcEngine *
+cc_engine_new(CcConfig *config, CcStore *store, GPtrArray *plugins, GError **error)
+{
+	g_autoptr(CcEngine) self = g_object_new(CC_TYPE_ENGINE, NULL);
+
+	self->config = config;
+	self->store = g_object_ref(store);
+	self->plugins = g_ptr_array_ref(plugins);
+	for (guint i = 0; i < config->hosts->len; i++) {
+		const CcConfigHost *host = g_ptr_array_index(config->hosts, i);
+		CcBackend *backend = cc_plugin_new_backend(plugins, host->backend, error);
+		if (backend == NULL) {
+			g_prefix_error(error, "host %s: ", host->name);
+			return NULL;
+		}
+		g_hash_table_insert(self->backends, g_strdup(host->name), backend);
+	}
+	return g_steal_pointer(&self);
+}
+
+static void
+cc_engine_init(CcEngine *self)
+{
+	self->backends = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
+	self->guests =
+		g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)cc_guest_free);
+}
+
+static void
+cc_engine_finalize(GObject *object)
+{
+	CcEngine *self = CC_ENGINE(object);
+	g_hash_table_unref(self->guests);
+	g_hash_table_unref(self->backends);
+	g_clear_object(&self->probe);
+	g_clear_pointer(&self->qemu_caps, json_node_unref);
+	g_free(self->qemu_error);
+	g_clear_object(&self->store);
+	if (self->plugins != NULL)
+		g_ptr_array_unref(self->plugins);
+	G_OBJECT_CLASS(cc_engine_parent_class)->finalize(object);
+}
+
+static void
+cc_engine_class_init(CcEngineClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	object_class->finalize = cc_engine_finalize;
+	/**
+	 * CcEngine::event:
+	 * @event: (type gpointer): the CcStoreEvent just recorded
+	 */
+	signals[SIGNAL_EVENT] = g_signal_new("event", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
+					     0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
+}
