@@ -69,7 +69,7 @@ static void
 cc_api_reply_json(CcApi *self, SoupServerMessage *msg, guint status, JsonNode *node,
 		  const gchar *content_type)
 {
-	g_autofree gchar *text = node != NULL ? json_to_string(node, TRUE) : g_strdup("");
+	g_autofree gchar *text = node != NULL ? json_to_string(node, FALSE) : g_strdup("");
 	gsize len = strlen(text);
 
 	cc_api_count(self, status);

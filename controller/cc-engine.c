@@ -65,7 +65,7 @@ cc_engine_record(CcEngine *self, const gchar *guest, const gchar *member, const 
 	g_autoptr(GPtrArray) events = NULL;
 	gint64 id;
 
-	json_node_set_object(node, detail != NULL ? detail : json_object_new());
+	json_node_take_object(node, detail != NULL ? detail : json_object_new());
 	text = json_to_string(node, FALSE);
 	id = cc_store_event_append(self->store, guest, member, kind, text, &error_local);
 	if (id <= 0) {

@@ -76,11 +76,17 @@ cc_store_event_free(CcStoreEvent *event)
 	g_free(event);
 }
 
+static gboolean
+cc_store_is_corruption(gint rc)
+{
+	return (rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT;
+}
+
 static ColoError
 cc_store_code_for_sqlite(CcStore *self)
 {
 	gint rc = sqlite3_extended_errcode(self->db);
-	if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB)
+	if (cc_store_is_corruption(rc))
 		return COLO_ERROR_STORE_CORRUPT;
 	if (rc == SQLITE_CONSTRAINT_NOTNULL)
 		return COLO_ERROR_INVALID_INPUT;
@@ -96,18 +102,12 @@ cc_store_fail(CcStore *self, GError **error, const gchar *what)
 	return FALSE;
 }
 
-static gboolean
-cc_store_is_corruption(gint rc)
-{
-	return (rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT;
-}
-
 /* cc_store_open() adds the path */
 static gboolean
 cc_store_fail_corrupt(GError **error, const gchar *problem)
 {
 	g_set_error(error, COLO_ERROR, COLO_ERROR_STORE_CORRUPT,
-		    "not a sound database (%s); coloctld refuses to start on it and never "
+		    "corrupt or not a database (%s); coloctld refuses to start on it and never "
 		    "deletes or recreates it: move the file aside (with its -wal and -shm files, "
 		    "if any), then restore a backup or start again with an empty store",
 		    problem);
@@ -357,12 +357,11 @@ cc_store_check_foreign_keys(CcStore *self, GError **error)
 		return FALSE;
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW) {
-		g_set_error(error, COLO_ERROR, COLO_ERROR_STORE,
-			    "FOREIGN KEY constraint failed: row %" G_GINT64_FORMAT
-			    " of %s refers to a missing row of %s",
-			    sqlite3_column_int64(stmt, 1),
-			    (const gchar *)sqlite3_column_text(stmt, 0),
-			    (const gchar *)sqlite3_column_text(stmt, 2));
+		g_set_error(
+			error, COLO_ERROR, COLO_ERROR_STORE,
+			"FOREIGN KEY constraint failed: a row of %s refers to a missing row of %s",
+			(const gchar *)sqlite3_column_text(stmt, 0),
+			(const gchar *)sqlite3_column_text(stmt, 2));
 		return FALSE;
 	}
 	if (rc != SQLITE_DONE)
@@ -419,48 +418,63 @@ cc_store_migration_step(CcStore *self, guint from, const gchar *sql, GError **er
 	return TRUE;
 }
 
+/* fails, before anything is written, on a file from a newer coloctld */
+static gboolean
+cc_store_check_version(CcStore *self, guint n_migrations, guint *version, GError **error)
+{
+	if (!cc_store_read_version(self, version, error))
+		return FALSE;
+	if (*version > n_migrations) {
+		g_set_error(error, COLO_ERROR, COLO_ERROR_STORE_MIGRATION,
+			    "the database is at schema version %u, written by a newer coloctld "
+			    "(this one knows up to %u); coloctld refuses to start on it",
+			    *version, n_migrations);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static gboolean
 cc_store_migrate(CcStore *self, const gchar *const *migrations, GError **error)
 {
 	guint n_migrations = g_strv_length((gchar **)migrations);
+	guint version = 0;
 
 	for (;;) {
-		guint version = 0;
-		if (!cc_store_read_version(self, &version, error))
+		if (!cc_store_check_version(self, n_migrations, &version, error))
 			return FALSE;
-		if (version > n_migrations) {
-			g_set_error(error, COLO_ERROR, COLO_ERROR_STORE_MIGRATION,
-				    "the database is at schema version %u, written by a newer "
-				    "coloctld (this one knows up to %u); coloctld refuses to start "
-				    "on it",
-				    version, n_migrations);
-			return FALSE;
-		}
-		if (version == n_migrations) {
-			self->version = version;
-			return TRUE;
-		}
+		if (version == n_migrations)
+			break;
 		if (!cc_store_migration_step(self, version, migrations[version], error))
 			return FALSE;
 	}
+	self->version = version;
+	return TRUE;
 }
 
 static gboolean
 cc_store_open_db(CcStore *self, const gchar *const *migrations, GError **error)
 {
+	guint version = 0;
+
 	if (sqlite3_open_v2(self->path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
 			    NULL) != SQLITE_OK)
 		return cc_store_fail_open(self, error);
 	sqlite3_busy_timeout(self->db, CC_STORE_BUSY_TIMEOUT_MS);
+	/* read-only so far: a file we refuse is left exactly as it was */
 	if (!cc_store_check_integrity(self, error))
+		return FALSE;
+	if (!cc_store_check_version(self, g_strv_length((gchar **)migrations), &version, error))
+		return FALSE;
+	if (!cc_store_exec_open(self, "PRAGMA foreign_keys = OFF", error))
+		return FALSE;
+	/* migrations run in the file's own journal mode: a failed one leaves every byte as it
+	 * was; only a database at the current version is switched to WAL */
+	if (!cc_store_migrate(self, migrations, error))
 		return FALSE;
 	if (!cc_store_set_wal(self, error))
 		return FALSE;
 	if (!cc_store_exec_open(self, "PRAGMA synchronous = NORMAL", error))
-		return FALSE;
-	if (!cc_store_exec_open(self, "PRAGMA foreign_keys = OFF", error))
-		return FALSE;
-	if (!cc_store_migrate(self, migrations, error))
 		return FALSE;
 	return cc_store_enable_foreign_keys(self, error);
 }

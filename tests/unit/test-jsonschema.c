@@ -11,13 +11,15 @@
 #include "cc-jsonschema.h"
 #include "colo-error.h"
 
-#define VALID -1
+/* a valid instance: no error kind, path or message */
+#define VALID_KIND -1
+#define VALID      VALID_KIND, NULL, NULL
 
 typedef struct {
 	const gchar *name;
 	const gchar *schema;
 	const gchar *instance;
-	gint kind; /* a CcJsonSchemaErrorKind, or VALID */
+	gint kind; /* a CcJsonSchemaErrorKind, or VALID_KIND */
 	const gchar *path;
 	const gchar *message;
 } CcSchemaCase;
@@ -300,7 +302,7 @@ test_validate(gconstpointer data)
 	g_assert_no_error(error);
 	g_assert_nonnull(schema);
 	ok = cc_json_schema_validate(schema, instance, &err, &error);
-	if (c->kind == VALID) {
+	if (c->kind == VALID_KIND) {
 		g_assert_no_error(error);
 		g_assert_true(ok);
 		g_assert_null(err.path);

@@ -1,0 +1,1470 @@
+/*
+ * coloctl: the command line of coloctld. It talks only to the REST API, over
+ * the daemon's UNIX socket or over TCP with a bearer token.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <gio/gunixsocketaddress.h>
+#include <glib-unix.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#define COLOCTL_DEFAULT_TIMEOUT_S 30
+#define COLOCTL_SOCKET_NAME       "coloctld.sock"
+#define COLOCTL_UNIX_BASE         "http://localhost"
+#define COLOCTL_MAX_EVENT_SIZE    (16 * 1024 * 1024)
+#define COLOCTL_NET_PATTERN       "^(none|bridge:[A-Za-z0-9_.-]{1,15})$"
+
+/* the exit status of coloctl; also the codes of COLOCTL_ERROR */
+typedef enum {
+	COLOCTL_EXIT_OK = 0,
+	COLOCTL_EXIT_INTERNAL = 1,
+	COLOCTL_EXIT_USAGE = 2,
+	COLOCTL_EXIT_NOT_FOUND = 3,
+	COLOCTL_EXIT_CONFLICT = 4,
+	COLOCTL_EXIT_UNREACHABLE = 5,
+	COLOCTL_EXIT_INVALID = 6,
+	COLOCTL_EXIT_UNAUTHORIZED = 7,
+} ColoctlExit;
+
+#define COLOCTL_ERROR coloctl_error_quark()
+static GQuark coloctl_error_quark(void);
+G_DEFINE_QUARK(coloctl - error - quark, coloctl_error)
+
+static const gchar *coloctl_exit_help =
+	"Exit status:\n"
+	"  0  success\n"
+	"  1  internal or unexpected error (HTTP 5xx, a malformed reply)\n"
+	"  2  usage error (bad command line)\n"
+	"  3  not found (HTTP 404)\n"
+	"  4  conflict with the current state (HTTP 409)\n"
+	"  5  daemon unreachable (cannot connect, timeout, connection closed)\n"
+	"  6  invalid request (HTTP 400, 413, 422)\n"
+	"  7  unauthorized (HTTP 401, 403)\n"
+	"\n"
+	"Environment:\n"
+	"  COLOCTL_RUNTIME_DIR  where the daemon's socket " COLOCTL_SOCKET_NAME
+	" is (default " COLO_RUNTIMEDIR ")\n";
+
+typedef struct {
+	gboolean json;
+	gchar *url;
+	gchar *token_file;
+	gint timeout;
+	gchar *token;
+	gchar *socket_path;
+	gchar *base; /* what paths are appended to, without a trailing slash */
+	gboolean print_version;
+	SoupSession *session;
+} Coloctl;
+
+static void
+coloctl_free(Coloctl *self)
+{
+	g_free(self->url);
+	g_free(self->token_file);
+	g_free(self->token);
+	g_free(self->socket_path);
+	g_free(self->base);
+	g_clear_object(&self->session);
+	g_free(self);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Coloctl, coloctl_free)
+
+/* a successful reply */
+typedef struct {
+	GBytes *body;
+	JsonNode *json; /* NULL for an empty body */
+} ColoctlReply;
+
+static void
+coloctl_reply_free(ColoctlReply *reply)
+{
+	g_clear_pointer(&reply->body, g_bytes_unref);
+	g_clear_pointer(&reply->json, json_node_unref);
+	g_free(reply);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ColoctlReply, coloctl_reply_free)
+
+/* exit codes */
+
+static ColoctlExit
+coloctl_exit_from_status(guint status)
+{
+	if (SOUP_STATUS_IS_SUCCESSFUL(status))
+		return COLOCTL_EXIT_OK;
+	switch (status) {
+	case SOUP_STATUS_BAD_REQUEST:
+	case SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE:
+	case SOUP_STATUS_UNPROCESSABLE_ENTITY:
+		return COLOCTL_EXIT_INVALID;
+	case SOUP_STATUS_UNAUTHORIZED:
+	case SOUP_STATUS_FORBIDDEN:
+		return COLOCTL_EXIT_UNAUTHORIZED;
+	case SOUP_STATUS_NOT_FOUND:
+		return COLOCTL_EXIT_NOT_FOUND;
+	case SOUP_STATUS_CONFLICT:
+		return COLOCTL_EXIT_CONFLICT;
+	default:
+		return COLOCTL_EXIT_INTERNAL;
+	}
+}
+
+static ColoctlExit
+coloctl_exit_from_error(const GError *error)
+{
+	if (error->domain == COLOCTL_ERROR)
+		return (ColoctlExit)error->code;
+	if (error->domain == G_OPTION_ERROR)
+		return COLOCTL_EXIT_USAGE;
+	return COLOCTL_EXIT_INTERNAL;
+}
+
+/* text from the daemon, made safe for a terminal: valid UTF-8, no control characters */
+static gchar *
+coloctl_sanitize(const gchar *text)
+{
+	g_autofree gchar *valid = g_utf8_make_valid(text, -1);
+	GString *str = g_string_sized_new(strlen(valid));
+
+	for (const gchar *p = valid; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		if (g_unichar_iscntrl(c))
+			g_string_append_c(str, '?');
+		else
+			g_string_append_unichar(str, c);
+	}
+	return g_string_free(str, FALSE);
+}
+
+/* tables: columns two spaces apart, widths from the data, the last column not padded */
+
+typedef struct {
+	guint ncols;
+	GPtrArray *cells; /* of gchar *, row after row */
+} ColoctlTable;
+
+static ColoctlTable *
+coloctl_table_new(guint ncols)
+{
+	ColoctlTable *table = g_new0(ColoctlTable, 1);
+	table->ncols = ncols;
+	table->cells = g_ptr_array_new_with_free_func(g_free);
+	return table;
+}
+
+static void
+coloctl_table_free(ColoctlTable *table)
+{
+	g_ptr_array_unref(table->cells);
+	g_free(table);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ColoctlTable, coloctl_table_free)
+
+static void
+coloctl_table_add(ColoctlTable *table, const gchar *cell)
+{
+	g_ptr_array_add(table->cells, coloctl_sanitize(cell != NULL ? cell : "-"));
+}
+
+static void
+coloctl_table_take(ColoctlTable *table, gchar *cell)
+{
+	g_autofree gchar *owned = cell;
+	coloctl_table_add(table, owned);
+}
+
+static void
+coloctl_table_add_header(ColoctlTable *table, const gchar *const *names)
+{
+	for (guint i = 0; names[i] != NULL; i++)
+		coloctl_table_add(table, names[i]);
+}
+
+static gchar *
+coloctl_table_render(ColoctlTable *table, guint indent)
+{
+	g_autofree glong *widths = g_new0(glong, table->ncols);
+	GString *str = g_string_new(NULL);
+
+	for (guint i = 0; i < table->cells->len; i++) {
+		glong len = g_utf8_strlen(g_ptr_array_index(table->cells, i), -1);
+		widths[i % table->ncols] = MAX(widths[i % table->ncols], len);
+	}
+	for (guint i = 0; i < table->cells->len; i++) {
+		const gchar *cell = g_ptr_array_index(table->cells, i);
+		guint col = i % table->ncols;
+		if (col == 0)
+			g_string_append_printf(str, "%*s", (gint)indent, "");
+		g_string_append(str, cell);
+		if (col + 1 == table->ncols || i + 1 == table->cells->len) {
+			g_string_append_c(str, '\n');
+			continue;
+		}
+		for (glong pad = g_utf8_strlen(cell, -1); pad < widths[col] + 2; pad++)
+			g_string_append_c(str, ' ');
+	}
+	return g_string_free(str, FALSE);
+}
+
+/* prints a line built from the daemon's data */
+static void
+coloctl_print_line(const gchar *line)
+{
+	g_autofree gchar *safe = coloctl_sanitize(line);
+	g_print("%s\n", safe);
+}
+
+static void
+coloctl_table_print(ColoctlTable *table, guint indent)
+{
+	g_autofree gchar *text = coloctl_table_render(table, indent);
+	g_print("%s", text);
+}
+
+/* JSON helpers */
+
+/* a member for display: "-" when missing or null, compact JSON for objects and arrays */
+static gchar *
+coloctl_json_display(JsonObject *obj, const gchar *key)
+{
+	JsonNode *node = obj != NULL ? json_object_get_member(obj, key) : NULL;
+	gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+	if (node == NULL || JSON_NODE_HOLDS_NULL(node))
+		return g_strdup("-");
+	if (!JSON_NODE_HOLDS_VALUE(node))
+		return json_to_string(node, FALSE);
+	switch (json_node_get_value_type(node)) {
+	case G_TYPE_STRING:
+		return g_strdup(json_node_get_string(node));
+	case G_TYPE_INT64:
+		return g_strdup_printf("%" G_GINT64_FORMAT, json_node_get_int(node));
+	case G_TYPE_BOOLEAN:
+		return g_strdup(json_node_get_boolean(node) ? "yes" : "no");
+	default:
+		return g_strdup(
+			g_ascii_formatd(buf, sizeof(buf), "%g", json_node_get_double(node)));
+	}
+}
+
+/* a string member, or NULL when missing, null or not a string */
+static const gchar *
+coloctl_json_string(JsonObject *obj, const gchar *key)
+{
+	JsonNode *node = obj != NULL ? json_object_get_member(obj, key) : NULL;
+	if (node == NULL || !JSON_NODE_HOLDS_VALUE(node) ||
+	    json_node_get_value_type(node) != G_TYPE_STRING)
+		return NULL;
+	return json_node_get_string(node);
+}
+
+static gboolean
+coloctl_bad_reply(GError **error, const gchar *what)
+{
+	g_set_error(error, COLOCTL_ERROR, COLOCTL_EXIT_INTERNAL,
+		    "unexpected reply from the daemon: %s", what);
+	return FALSE;
+}
+
+static JsonObject *
+coloctl_reply_object(ColoctlReply *reply, GError **error)
+{
+	if (reply->json == NULL || !JSON_NODE_HOLDS_OBJECT(reply->json)) {
+		coloctl_bad_reply(error, "not a JSON object");
+		return NULL;
+	}
+	return json_node_get_object(reply->json);
+}
+
+/* the array member @key of the reply's object */
+static JsonArray *
+coloctl_reply_array(ColoctlReply *reply, const gchar *key, GError **error)
+{
+	JsonObject *obj = coloctl_reply_object(reply, error);
+	JsonNode *node;
+
+	if (obj == NULL)
+		return NULL;
+	node = json_object_get_member(obj, key);
+	if (node == NULL || !JSON_NODE_HOLDS_ARRAY(node)) {
+		g_autofree gchar *what = g_strdup_printf("no \"%s\" array", key);
+		coloctl_bad_reply(error, what);
+		return NULL;
+	}
+	return json_node_get_array(node);
+}
+
+/* element @i of @array if it is an object, else NULL (its cells then show "-") */
+static JsonObject *
+coloctl_array_object(JsonArray *array, guint i)
+{
+	JsonNode *node = json_array_get_element(array, i);
+	return JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+}
+
+/* transport */
+
+static const gchar *
+coloctl_where(Coloctl *self)
+{
+	return self->url != NULL ? self->url : self->socket_path;
+}
+
+static gboolean
+coloctl_transport_error(Coloctl *self, const GError *cause, GError **error)
+{
+	/* SoupSession errors are about a reply it could not parse, not about reaching the daemon */
+	if (cause->domain == SOUP_SESSION_ERROR) {
+		g_set_error(error, COLOCTL_ERROR, COLOCTL_EXIT_INTERNAL,
+			    "bad reply from the daemon at %s: %s", coloctl_where(self),
+			    cause->message);
+		return FALSE;
+	}
+	if (g_error_matches(cause, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
+		g_set_error(error, COLOCTL_ERROR, COLOCTL_EXIT_UNREACHABLE,
+			    "no reply from the daemon at %s within %d s", coloctl_where(self),
+			    self->timeout);
+		return FALSE;
+	}
+	g_set_error(error, COLOCTL_ERROR, COLOCTL_EXIT_UNREACHABLE,
+		    "cannot reach the daemon at %s: %s", coloctl_where(self), cause->message);
+	return FALSE;
+}
+
+/* application/problem+json: "<detail> (at <path>)", the code from the status */
+static gboolean
+coloctl_problem_error(SoupMessage *msg, GBytes *body, GError **error)
+{
+	guint status = soup_message_get_status(msg);
+	ColoctlExit code = coloctl_exit_from_status(status);
+	g_autoptr(JsonParser) parser = json_parser_new();
+	JsonObject *obj = NULL;
+	const gchar *detail = NULL;
+	const gchar *path = NULL;
+	gsize size = 0;
+	const gchar *data = body != NULL ? g_bytes_get_data(body, &size) : NULL;
+
+	if (code == COLOCTL_EXIT_OK)
+		code = COLOCTL_EXIT_INTERNAL;
+	if (size > 0 && json_parser_load_from_data(parser, data, (gssize)size, NULL) &&
+	    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)))
+		obj = json_node_get_object(json_parser_get_root(parser));
+	detail = coloctl_json_string(obj, "detail");
+	if (detail == NULL)
+		detail = coloctl_json_string(obj, "title");
+	path = coloctl_json_string(obj, "path");
+	if (detail == NULL) {
+		g_set_error(error, COLOCTL_ERROR, code, "the daemon answered HTTP %u %s", status,
+			    soup_message_get_reason_phrase(msg));
+	} else if (path != NULL) {
+		g_set_error(error, COLOCTL_ERROR, code, "%s (at %s)", detail, path);
+	} else {
+		g_set_error_literal(error, COLOCTL_ERROR, code, detail);
+	}
+	return FALSE;
+}
+
+static SoupMessage *
+coloctl_message_new(Coloctl *self, const gchar *method, const gchar *path, JsonNode *body,
+		    GError **error)
+{
+	g_autofree gchar *text = g_strconcat(self->base, path, NULL);
+	g_autoptr(GUri) uri = g_uri_parse(text, SOUP_HTTP_URI_FLAGS, error);
+	g_autoptr(SoupMessage) msg = NULL;
+	SoupMessageHeaders *headers;
+
+	if (uri == NULL)
+		return NULL;
+	msg = soup_message_new_from_uri(method, uri);
+	headers = soup_message_get_request_headers(msg);
+	soup_message_headers_replace(headers, "Accept",
+				     "application/json, application/problem+json");
+	if (self->token != NULL) {
+		g_autofree gchar *auth = g_strdup_printf("Bearer %s", self->token);
+		soup_message_headers_replace(headers, "Authorization", auth);
+	}
+	if (body != NULL) {
+		gchar *json = json_to_string(body, FALSE);
+		gsize len = strlen(json);
+		g_autoptr(GBytes) bytes = g_bytes_new_take(json, len);
+		soup_message_set_request_body_from_bytes(msg, "application/json", bytes);
+	}
+	return g_steal_pointer(&msg);
+}
+
+/* sends a request; a reply other than 2xx is an error */
+static ColoctlReply *
+coloctl_request(Coloctl *self, const gchar *method, const gchar *path, JsonNode *body,
+		GError **error)
+{
+	g_autoptr(SoupMessage) msg = coloctl_message_new(self, method, path, body, error);
+	g_autoptr(ColoctlReply) reply = g_new0(ColoctlReply, 1);
+	g_autoptr(GError) error_local = NULL;
+	g_autoptr(JsonParser) parser = json_parser_new();
+	gsize size = 0;
+	const gchar *data;
+
+	if (msg == NULL)
+		return NULL;
+	reply->body = soup_session_send_and_read(self->session, msg, NULL, &error_local);
+	if (reply->body == NULL) {
+		coloctl_transport_error(self, error_local, error);
+		return NULL;
+	}
+	if (!SOUP_STATUS_IS_SUCCESSFUL(soup_message_get_status(msg))) {
+		coloctl_problem_error(msg, reply->body, error);
+		return NULL;
+	}
+	data = g_bytes_get_data(reply->body, &size);
+	if (size == 0)
+		return g_steal_pointer(&reply);
+	if (!json_parser_load_from_data(parser, data, (gssize)size, &error_local)) {
+		coloctl_bad_reply(error, error_local->message);
+		return NULL;
+	}
+	reply->json = json_node_copy(json_parser_get_root(parser));
+	return g_steal_pointer(&reply);
+}
+
+/* --json: the body exactly as the daemon sent it */
+static void
+coloctl_print_raw(ColoctlReply *reply)
+{
+	gsize size = 0;
+	const gchar *data = g_bytes_get_data(reply->body, &size);
+
+	if (size == 0)
+		return;
+	fwrite(data, 1, size, stdout);
+	if (data[size - 1] != '\n')
+		fputc('\n', stdout);
+}
+
+/* "/v1/guests/NAME" + @suffix, NAME escaped */
+static gchar *
+coloctl_guest_path(const gchar *name, const gchar *suffix)
+{
+	g_autofree gchar *escaped = g_uri_escape_string(name, NULL, FALSE);
+	return g_strdup_printf("/v1/guests/%s%s", escaped, suffix != NULL ? suffix : "");
+}
+
+/* command-line checks: all fail with COLOCTL_EXIT_USAGE */
+
+static gboolean coloctl_usage_error(GError **error, const gchar *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static gboolean
+coloctl_usage_error(GError **error, const gchar *fmt, ...)
+{
+	va_list args;
+	g_autofree gchar *msg = NULL;
+
+	va_start(args, fmt);
+	msg = g_strdup_vprintf(fmt, args);
+	va_end(args);
+	g_set_error_literal(error, COLOCTL_ERROR, COLOCTL_EXIT_USAGE, msg);
+	return FALSE;
+}
+
+static gboolean
+coloctl_check_name(const gchar *name, GError **error)
+{
+	if (name[0] == '\0' || g_strcmp0(name, ".") == 0 || g_strcmp0(name, "..") == 0 ||
+	    strchr(name, '/') != NULL)
+		return coloctl_usage_error(error, "invalid guest name '%s'", name);
+	return TRUE;
+}
+
+static gboolean
+coloctl_parse_number(const gchar *option, const gchar *value, gint64 min, gint64 *out,
+		     GError **error)
+{
+	if (value == NULL)
+		return TRUE;
+	if (!g_ascii_string_to_signed(value, 10, min, G_MAXINT64, out, NULL)) {
+		return coloctl_usage_error(error, "invalid %s '%s': must be %s integer", option,
+					   value, min > 0 ? "a positive" : "a non-negative");
+	}
+	return TRUE;
+}
+
+static gboolean
+coloctl_check_path(const gchar *option, const gchar *value, GError **error)
+{
+	if (value != NULL && !g_path_is_absolute(value)) {
+		return coloctl_usage_error(error,
+					   "invalid %s '%s': must be an absolute path (the daemon "
+					   "opens it on its host)",
+					   option, value);
+	}
+	return TRUE;
+}
+
+/* parses the options of a command; checks it got @min to @max positional arguments */
+typedef struct _ColoctlCommand ColoctlCommand;
+
+typedef gboolean (*ColoctlCommandFunc)(Coloctl *self, const ColoctlCommand *cmd, gint argc,
+				       gchar **argv, GError **error);
+
+struct _ColoctlCommand {
+	const gchar *name;
+	const gchar *args;
+	const gchar *summary;
+	ColoctlCommandFunc func;
+};
+
+static gboolean
+coloctl_parse_command(const ColoctlCommand *cmd, const GOptionEntry *entries, gint *argc,
+		      gchar ***argv, gint min, gint max, GError **error)
+{
+	g_autofree gchar *param = g_strdup_printf("%s %s", cmd->name, cmd->args);
+	g_autoptr(GOptionContext) ctx = g_option_context_new(param);
+	gint nargs;
+
+	g_option_context_set_summary(ctx, cmd->summary);
+	if (entries != NULL)
+		g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!g_option_context_parse(ctx, argc, argv, error))
+		return FALSE;
+	nargs = *argc - 1;
+	if (nargs < min)
+		return coloctl_usage_error(error, "usage: coloctl %s", param);
+	if (nargs > max)
+		return coloctl_usage_error(error, "%s: unexpected argument '%s'", cmd->name,
+					   (*argv)[max + 1]);
+	return TRUE;
+}
+
+/* list, show */
+
+static gchar *
+coloctl_members_summary(JsonObject *guest)
+{
+	JsonNode *node = json_object_get_member(guest, "members");
+	g_autoptr(GString) str = g_string_new(NULL);
+	JsonArray *members;
+
+	if (node == NULL || !JSON_NODE_HOLDS_ARRAY(node))
+		return g_strdup("-");
+	members = json_node_get_array(node);
+	for (guint i = 0; i < json_array_get_length(members); i++) {
+		JsonObject *member = coloctl_array_object(members, i);
+		g_autofree gchar *role = coloctl_json_display(member, "role");
+		g_autofree gchar *state = coloctl_json_display(member, "state");
+		g_string_append_printf(str, "%s%s:%s", i > 0 ? "," : "", role, state);
+	}
+	return g_strdup(str->len > 0 ? str->str : "-");
+}
+
+static gchar *
+coloctl_memory_display(JsonObject *guest)
+{
+	g_autofree gchar *mib = coloctl_json_display(guest, "memory_mib");
+	if (g_strcmp0(mib, "-") == 0)
+		return g_steal_pointer(&mib);
+	return g_strdup_printf("%s MiB", mib);
+}
+
+static gboolean
+coloctl_cmd_list(Coloctl *self, const ColoctlCommand *cmd, gint argc, gchar **argv, GError **error)
+{
+	const gchar *const header[] = {"NAME", "STATE", "HOST", "MEMORY", "VCPUS", "MEMBERS", NULL};
+	g_autoptr(ColoctlReply) reply = NULL;
+	g_autoptr(ColoctlTable) table = coloctl_table_new(G_N_ELEMENTS(header) - 1);
+	JsonArray *guests;
+
+	if (!coloctl_parse_command(cmd, NULL, &argc, &argv, 0, 0, error))
+		return FALSE;
+	reply = coloctl_request(self, "GET", "/v1/guests", NULL, error);
+	if (reply == NULL)
+		return FALSE;
+	guests = coloctl_reply_array(reply, "guests", error);
+	if (guests == NULL)
+		return FALSE;
+	if (self->json) {
+		coloctl_print_raw(reply);
+		return TRUE;
+	}
+	coloctl_table_add_header(table, header);
+	for (guint i = 0; i < json_array_get_length(guests); i++) {
+		JsonObject *guest = coloctl_array_object(guests, i);
+		coloctl_table_take(table, coloctl_json_display(guest, "name"));
+		coloctl_table_take(table, coloctl_json_display(guest, "state"));
+		coloctl_table_take(table, coloctl_json_display(guest, "host"));
+		coloctl_table_take(table, coloctl_memory_display(guest));
+		coloctl_table_take(table, coloctl_json_display(guest, "vcpus"));
+		coloctl_table_take(table, guest != NULL ? coloctl_members_summary(guest) : NULL);
+	}
+	coloctl_table_print(table, 0);
+	return TRUE;
+}
+
+static void
+coloctl_print_members(JsonObject *guest)
+{
+	const gchar *const header[] = {"ROLE", "HOST", "PID", "STATE", "GENERATION", "QMP", NULL};
+	const gchar *const keys[] = {"role", "host", "pid", "state", "generation", "qmp", NULL};
+	g_autoptr(ColoctlTable) table = coloctl_table_new(G_N_ELEMENTS(header) - 1);
+	JsonNode *node = json_object_get_member(guest, "members");
+	JsonArray *members = NULL;
+
+	if (node != NULL && JSON_NODE_HOLDS_ARRAY(node))
+		members = json_node_get_array(node);
+	if (members == NULL || json_array_get_length(members) == 0) {
+		g_print("Members:  -\n");
+		return;
+	}
+	g_print("Members:\n");
+	coloctl_table_add_header(table, header);
+	for (guint i = 0; i < json_array_get_length(members); i++) {
+		JsonObject *member = coloctl_array_object(members, i);
+		for (guint j = 0; keys[j] != NULL; j++)
+			coloctl_table_take(table, coloctl_json_display(member, keys[j]));
+	}
+	coloctl_table_print(table, 2);
+}
+
+static void
+coloctl_print_guest(JsonObject *guest)
+{
+	const gchar *const labels[] = {"Name",  "State",   "Reason",  "Host",   "Memory",
+				       "VCPUs", "Disk",    "Kernel",  "Initrd", "Append",
+				       "Net",   "Created", "Updated", NULL};
+	const gchar *const keys[] = {"name",  "state",   "reason",  "host",   "memory_mib",
+				     "vcpus", "disk",    "kernel",  "initrd", "append",
+				     "net",   "created", "updated", NULL};
+	g_autoptr(ColoctlTable) table = coloctl_table_new(2);
+
+	for (guint i = 0; labels[i] != NULL; i++) {
+		coloctl_table_take(table, g_strdup_printf("%s:", labels[i]));
+		if (g_strcmp0(keys[i], "memory_mib") == 0)
+			coloctl_table_take(table, coloctl_memory_display(guest));
+		else
+			coloctl_table_take(table, coloctl_json_display(guest, keys[i]));
+	}
+	coloctl_table_print(table, 0);
+	coloctl_print_members(guest);
+}
+
+static gboolean
+coloctl_cmd_show(Coloctl *self, const ColoctlCommand *cmd, gint argc, gchar **argv, GError **error)
+{
+	g_autoptr(ColoctlReply) reply = NULL;
+	g_autofree gchar *path = NULL;
+	JsonObject *guest;
+
+	if (!coloctl_parse_command(cmd, NULL, &argc, &argv, 1, 1, error))
+		return FALSE;
+	if (!coloctl_check_name(argv[1], error))
+		return FALSE;
+	path = coloctl_guest_path(argv[1], NULL);
+	reply = coloctl_request(self, "GET", path, NULL, error);
+	if (reply == NULL)
+		return FALSE;
+	guest = coloctl_reply_object(reply, error);
+	if (guest == NULL)
+		return FALSE;
+	if (self->json)
+		coloctl_print_raw(reply);
+	else
+		coloctl_print_guest(guest);
+	return TRUE;
+}
+
+/* create, start, stop, delete */
+
+typedef struct {
+	gchar *memory;
+	gchar *vcpus;
+	gchar *disk;
+	gchar *kernel;
+	gchar *initrd;
+	gchar *append;
+	gchar *net;
+	gchar *host;
+} ColoctlCreateArgs;
+
+static void
+coloctl_create_args_clear(ColoctlCreateArgs *args)
+{
+	g_free(args->memory);
+	g_free(args->vcpus);
+	g_free(args->disk);
+	g_free(args->kernel);
+	g_free(args->initrd);
+	g_free(args->append);
+	g_free(args->net);
+	g_free(args->host);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ColoctlCreateArgs, coloctl_create_args_clear)
+
+static gboolean
+coloctl_create_check(ColoctlCreateArgs *args, gint64 *memory, gint64 *vcpus, GError **error)
+{
+	if (args->memory == NULL || args->disk == NULL)
+		return coloctl_usage_error(error, "create: --memory and --disk are required");
+	if (!coloctl_parse_number("--memory", args->memory, 1, memory, error) ||
+	    !coloctl_parse_number("--vcpus", args->vcpus, 1, vcpus, error))
+		return FALSE;
+	if (!coloctl_check_path("--disk", args->disk, error) ||
+	    !coloctl_check_path("--kernel", args->kernel, error) ||
+	    !coloctl_check_path("--initrd", args->initrd, error))
+		return FALSE;
+	if (args->kernel == NULL && (args->initrd != NULL || args->append != NULL))
+		return coloctl_usage_error(error, "create: --initrd and --append need --kernel");
+	if (args->net != NULL &&
+	    !g_regex_match_simple(COLOCTL_NET_PATTERN, args->net, G_REGEX_DOLLAR_ENDONLY, 0)) {
+		return coloctl_usage_error(error,
+					   "invalid --net '%s': must be none or bridge:BRIDGE "
+					   "(1 to 15 of A-Z a-z 0-9 _ . -)",
+					   args->net);
+	}
+	if (args->host != NULL && args->host[0] == '\0')
+		return coloctl_usage_error(error, "invalid --host: must not be empty");
+	return TRUE;
+}
+
+static JsonNode *
+coloctl_create_body(const gchar *name, ColoctlCreateArgs *args, gint64 memory, gint64 vcpus)
+{
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	const gchar *const keys[] = {"kernel", "initrd", "append", "net", "host", NULL};
+	const gchar *const values[] = {args->kernel, args->initrd, args->append, args->net,
+				       args->host};
+
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "name");
+	json_builder_add_string_value(builder, name);
+	json_builder_set_member_name(builder, "memory_mib");
+	json_builder_add_int_value(builder, memory);
+	json_builder_set_member_name(builder, "disk");
+	json_builder_add_string_value(builder, args->disk);
+	if (args->vcpus != NULL) {
+		json_builder_set_member_name(builder, "vcpus");
+		json_builder_add_int_value(builder, vcpus);
+	}
+	for (guint i = 0; keys[i] != NULL; i++) {
+		if (values[i] == NULL)
+			continue;
+		json_builder_set_member_name(builder, keys[i]);
+		json_builder_add_string_value(builder, values[i]);
+	}
+	json_builder_end_object(builder);
+	return json_builder_get_root(builder);
+}
+
+/* prints "<verb> guest 'NAME' (state: STATE)" from a GUEST reply, or the reply with --json */
+static gboolean
+coloctl_print_guest_action(Coloctl *self, ColoctlReply *reply, const gchar *verb, GError **error)
+{
+	JsonObject *guest = coloctl_reply_object(reply, error);
+	g_autofree gchar *name = NULL;
+	g_autofree gchar *state = NULL;
+	g_autofree gchar *line = NULL;
+
+	if (guest == NULL)
+		return FALSE;
+	if (self->json) {
+		coloctl_print_raw(reply);
+		return TRUE;
+	}
+	name = coloctl_json_display(guest, "name");
+	state = coloctl_json_display(guest, "state");
+	line = g_strdup_printf("%s guest '%s' (state: %s)", verb, name, state);
+	coloctl_print_line(line);
+	return TRUE;
+}
+
+static gboolean
+coloctl_cmd_create(Coloctl *self, const ColoctlCommand *cmd, gint argc, gchar **argv,
+		   GError **error)
+{
+	g_auto(ColoctlCreateArgs) args = {0};
+	const GOptionEntry entries[] = {
+		{"memory", 0, 0, G_OPTION_ARG_STRING, &args.memory, "Memory size (required)",
+		 "MIB"},
+		{"disk", 0, 0, G_OPTION_ARG_FILENAME, &args.disk, "Disk image (required)", "PATH"},
+		{"vcpus", 0, 0, G_OPTION_ARG_STRING, &args.vcpus, "Number of virtual CPUs", "N"},
+		{"kernel", 0, 0, G_OPTION_ARG_FILENAME, &args.kernel, "Kernel to boot", "PATH"},
+		{"initrd", 0, 0, G_OPTION_ARG_FILENAME, &args.initrd, "Initial ramdisk", "PATH"},
+		{"append", 0, 0, G_OPTION_ARG_STRING, &args.append, "Kernel command line", "ARGS"},
+		{"net", 0, 0, G_OPTION_ARG_STRING, &args.net, "none or bridge:BRIDGE", "NET"},
+		{"host", 0, 0, G_OPTION_ARG_STRING, &args.host, "Host to run on", "HOST"},
+		G_OPTION_ENTRY_NULL};
+	g_autoptr(JsonNode) body = NULL;
+	g_autoptr(ColoctlReply) reply = NULL;
+	gint64 memory = 0;
+	gint64 vcpus = 0;
+
+	if (!coloctl_parse_command(cmd, entries, &argc, &argv, 1, 1, error))
+		return FALSE;
+	if (!coloctl_check_name(argv[1], error) ||
+	    !coloctl_create_check(&args, &memory, &vcpus, error))
+		return FALSE;
+	body = coloctl_create_body(argv[1], &args, memory, vcpus);
+	reply = coloctl_request(self, "POST", "/v1/guests", body, error);
+	if (reply == NULL)
+		return FALSE;
+	return coloctl_print_guest_action(self, reply, "Created", error);
+}
+
+static gboolean
+coloctl_guest_action(Coloctl *self, const gchar *name, const gchar *action, JsonNode *body,
+		     const gchar *verb, GError **error)
+{
+	g_autofree gchar *path = NULL;
+	g_autoptr(ColoctlReply) reply = NULL;
+
+	if (!coloctl_check_name(name, error))
+		return FALSE;
+	path = coloctl_guest_path(name, action);
+	reply = coloctl_request(self, "POST", path, body, error);
+	if (reply == NULL)
+		return FALSE;
+	return coloctl_print_guest_action(self, reply, verb, error);
+}
+
+static gboolean
+coloctl_cmd_start(Coloctl *self, const ColoctlCommand *cmd, gint argc, gchar **argv, GError **error)
+{
+	g_autoptr(JsonObject) obj = json_object_new();
+	g_autoptr(JsonNode) body = json_node_init_object(json_node_alloc(), obj);
+
+	if (!coloctl_parse_command(cmd, NULL, &argc, &argv, 1, 1, error))
+		return FALSE;
+	return coloctl_guest_action(self, argv[1], "/start", body, "Starting", error);
+}
+
+static gboolean
+coloctl_cmd_stop(Coloctl *self, const ColoctlCommand *cmd, gint argc, gchar **argv, GError **error)
+{
+	gboolean force = FALSE;
+	const GOptionEntry entries[] = {{"force", 0, 0, G_OPTION_ARG_NONE, &force,
+					 "Skip quit and SIGTERM: SIGKILL the members at once",
+					 NULL},
+					G_OPTION_ENTRY_NULL};
+	g_autoptr(JsonObject) obj = json_object_new();
+	g_autoptr(JsonNode) body = NULL;
+
+	if (!coloctl_parse_command(cmd, entries, &argc, &argv, 1, 1, error))
+		return FALSE;
+	json_object_set_boolean_member(obj, "force", force);
+	body = json_node_init_object(json_node_alloc(), obj);
+	return coloctl_guest_action(self, argv[1], "/stop", body, "Stopping", error);
+}
+
+static gboolean
+coloctl_cmd_delete(Coloctl *self, const ColoctlCommand *cmd, gint argc, gchar **argv,
+		   GError **error)
+{
+	g_autofree gchar *path = NULL;
+	g_autoptr(ColoctlReply) reply = NULL;
+
+	if (!coloctl_parse_command(cmd, NULL, &argc, &argv, 1, 1, error))
+		return FALSE;
+	if (!coloctl_check_name(argv[1], error))
+		return FALSE;
+	path = coloctl_guest_path(argv[1], NULL);
+	reply = coloctl_request(self, "DELETE", path, NULL, error);
+	if (reply == NULL)
+		return FALSE;
+	if (self->json)
+		coloctl_print_raw(reply);
+	else
+		g_print("Deleted guest '%s'\n", argv[1]);
+	return TRUE;
+}
+
+/* events */
+
+static void
+coloctl_event_cells(ColoctlTable *table, JsonObject *event)
+{
+	const gchar *const keys[] = {"id", "time", "guest", "kind", "detail", NULL};
+	for (guint i = 0; keys[i] != NULL; i++)
+		coloctl_table_take(table, coloctl_json_display(event, keys[i]));
+}
+
+static const gchar *const coloctl_event_header[] = {"ID", "TIME", "GUEST", "KIND", "DETAIL", NULL};
+
+static gboolean
+coloctl_events_list(Coloctl *self, const gchar *query, GError **error)
+{
+	g_autofree gchar *path = g_strconcat("/v1/events", query, NULL);
+	g_autoptr(ColoctlReply) reply = coloctl_request(self, "GET", path, NULL, error);
+	g_autoptr(ColoctlTable) table = coloctl_table_new(G_N_ELEMENTS(coloctl_event_header) - 1);
+	JsonArray *events;
+
+	if (reply == NULL)
+		return FALSE;
+	events = coloctl_reply_array(reply, "events", error);
+	if (events == NULL)
+		return FALSE;
+	if (self->json) {
+		coloctl_print_raw(reply);
+		return TRUE;
+	}
+	coloctl_table_add_header(table, coloctl_event_header);
+	for (guint i = 0; i < json_array_get_length(events); i++)
+		coloctl_event_cells(table, coloctl_array_object(events, i));
+	coloctl_table_print(table, 0);
+	return TRUE;
+}
+
+/*
+ * events --follow: a Server-Sent Events stream read on a main loop, so that
+ * SIGINT ends it cleanly. Exactly one asynchronous call is pending at any
+ * time, always with @cancellable; to stop, cancel it and let its callback
+ * quit the loop. @error says why it stopped, NULL for an interruption.
+ */
+typedef struct {
+	Coloctl *self;
+	GMainLoop *loop;
+	GCancellable *cancellable;
+	SoupMessage *msg;
+	GDataInputStream *stream;
+	GOutputStream *problem; /* the body of an error reply */
+	GString *data;          /* the data lines of the event being read */
+	guint header_timeout;
+	GError *error;
+} ColoctlFollow;
+
+static void
+coloctl_follow_free(ColoctlFollow *follow)
+{
+	if (follow->header_timeout != 0)
+		g_source_remove(follow->header_timeout);
+	g_main_loop_unref(follow->loop);
+	g_object_unref(follow->cancellable);
+	g_clear_object(&follow->msg);
+	g_clear_object(&follow->stream);
+	g_clear_object(&follow->problem);
+	g_string_free(follow->data, TRUE);
+	g_clear_error(&follow->error);
+	g_free(follow);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ColoctlFollow, coloctl_follow_free)
+
+/* ends the loop with @error (NULL: interrupted), unless it already has a reason */
+static void
+coloctl_follow_stop(ColoctlFollow *follow, GError *error)
+{
+	if (follow->error == NULL)
+		follow->error = error;
+	else
+		g_clear_error(&error);
+	g_main_loop_quit(follow->loop);
+}
+
+/* a failed asynchronous call: a cancellation already has its reason */
+static void
+coloctl_follow_failed(ColoctlFollow *follow, const GError *cause)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (g_error_matches(cause, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+		g_main_loop_quit(follow->loop);
+		return;
+	}
+	coloctl_transport_error(follow->self, cause, &error);
+	coloctl_follow_stop(follow, g_steal_pointer(&error));
+}
+
+static gboolean
+coloctl_follow_signal_cb(gpointer user_data)
+{
+	ColoctlFollow *follow = user_data;
+	g_cancellable_cancel(follow->cancellable);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+coloctl_follow_timeout_cb(gpointer user_data)
+{
+	ColoctlFollow *follow = user_data;
+
+	follow->header_timeout = 0;
+	follow->error = g_error_new(COLOCTL_ERROR, COLOCTL_EXIT_UNREACHABLE,
+				    "no reply from the daemon at %s within %d s",
+				    coloctl_where(follow->self), follow->self->timeout);
+	g_cancellable_cancel(follow->cancellable);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+coloctl_follow_dispatch(ColoctlFollow *follow, GError **error)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(ColoctlTable) table = coloctl_table_new(G_N_ELEMENTS(coloctl_event_header) - 1);
+	g_autoptr(GError) error_local = NULL;
+	JsonNode *root;
+
+	if (follow->data->len == 0)
+		return TRUE;
+	if (!json_parser_load_from_data(parser, follow->data->str, -1, &error_local))
+		return coloctl_bad_reply(error, error_local->message);
+	root = json_parser_get_root(parser);
+	if (!JSON_NODE_HOLDS_OBJECT(root))
+		return coloctl_bad_reply(error, "an event is not a JSON object");
+	if (follow->self->json) {
+		g_print("%s\n", follow->data->str);
+	} else {
+		coloctl_event_cells(table, json_node_get_object(root));
+		coloctl_table_print(table, 0);
+	}
+	fflush(stdout);
+	g_string_truncate(follow->data, 0);
+	return TRUE;
+}
+
+/* one line of the stream: "field: value", ":comment", or a blank line ending an event */
+static gboolean
+coloctl_follow_line(ColoctlFollow *follow, const gchar *line, GError **error)
+{
+	const gchar *colon = strchr(line, ':');
+	g_autofree gchar *field = NULL;
+	const gchar *value = "";
+
+	if (line[0] == '\0')
+		return coloctl_follow_dispatch(follow, error);
+	if (line[0] == ':')
+		return TRUE;
+	field = colon != NULL ? g_strndup(line, colon - line) : g_strdup(line);
+	if (colon != NULL)
+		value = colon[1] == ' ' ? colon + 2 : colon + 1;
+	/* "id" and "event" repeat what the event's JSON says; "retry" is for browsers */
+	if (g_strcmp0(field, "data") != 0)
+		return TRUE;
+	if (follow->data->len > 0)
+		g_string_append_c(follow->data, '\n');
+	g_string_append(follow->data, value);
+	if (follow->data->len > COLOCTL_MAX_EVENT_SIZE)
+		return coloctl_bad_reply(error, "an event is too large");
+	return TRUE;
+}
+
+static void coloctl_follow_read_cb(GObject *source, GAsyncResult *res, gpointer user_data);
+
+static void
+coloctl_follow_read(ColoctlFollow *follow)
+{
+	g_data_input_stream_read_line_async(follow->stream, G_PRIORITY_DEFAULT, follow->cancellable,
+					    coloctl_follow_read_cb, follow);
+}
+
+static void
+coloctl_follow_read_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	ColoctlFollow *follow = user_data;
+	g_autoptr(GError) error_local = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *line = NULL;
+
+	line = g_data_input_stream_read_line_finish_utf8(G_DATA_INPUT_STREAM(source), res, NULL,
+							 &error_local);
+	if (error_local != NULL && error_local->domain == G_CONVERT_ERROR) {
+		coloctl_bad_reply(&error, "the event stream is not UTF-8");
+		coloctl_follow_stop(follow, g_steal_pointer(&error));
+		return;
+	}
+	if (error_local != NULL) {
+		coloctl_follow_failed(follow, error_local);
+		return;
+	}
+	if (line == NULL) {
+		error = g_error_new(COLOCTL_ERROR, COLOCTL_EXIT_UNREACHABLE,
+				    "the daemon at %s closed the event stream",
+				    coloctl_where(follow->self));
+		coloctl_follow_stop(follow, g_steal_pointer(&error));
+		return;
+	}
+	if (!coloctl_follow_line(follow, line, &error)) {
+		coloctl_follow_stop(follow, g_steal_pointer(&error));
+		return;
+	}
+	coloctl_follow_read(follow);
+}
+
+static void
+coloctl_follow_problem_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	ColoctlFollow *follow = user_data;
+	g_autoptr(GError) error_local = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) body = NULL;
+
+	if (g_output_stream_splice_finish(G_OUTPUT_STREAM(source), res, &error_local) < 0) {
+		coloctl_follow_failed(follow, error_local);
+		return;
+	}
+	body = g_memory_output_stream_steal_as_bytes(G_MEMORY_OUTPUT_STREAM(follow->problem));
+	coloctl_problem_error(follow->msg, body, &error);
+	coloctl_follow_stop(follow, g_steal_pointer(&error));
+}
+
+static void
+coloctl_follow_send_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	ColoctlFollow *follow = user_data;
+	g_autoptr(GError) error_local = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GInputStream) stream = NULL;
+	const gchar *type;
+
+	stream = soup_session_send_finish(SOUP_SESSION(source), res, &error_local);
+	if (follow->header_timeout != 0) {
+		g_source_remove(follow->header_timeout);
+		follow->header_timeout = 0;
+	}
+	if (stream == NULL) {
+		coloctl_follow_failed(follow, error_local);
+		return;
+	}
+	if (!SOUP_STATUS_IS_SUCCESSFUL(soup_message_get_status(follow->msg))) {
+		follow->problem = g_memory_output_stream_new_resizable();
+		g_output_stream_splice_async(
+			follow->problem, stream,
+			G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE | G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET,
+			G_PRIORITY_DEFAULT, follow->cancellable, coloctl_follow_problem_cb, follow);
+		return;
+	}
+	type = soup_message_headers_get_content_type(soup_message_get_response_headers(follow->msg),
+						     NULL);
+	if (g_strcmp0(type, "text/event-stream") != 0) {
+		coloctl_bad_reply(&error, "not an event stream");
+		coloctl_follow_stop(follow, g_steal_pointer(&error));
+		return;
+	}
+	follow->stream = g_data_input_stream_new(stream);
+	g_data_input_stream_set_newline_type(follow->stream, G_DATA_STREAM_NEWLINE_TYPE_ANY);
+	coloctl_follow_read(follow);
+}
+
+static gboolean
+coloctl_events_follow(Coloctl *self, const gchar *query, GError **error)
+{
+	g_autoptr(ColoctlFollow) follow = g_new0(ColoctlFollow, 1);
+	g_autofree gchar *path = g_strconcat("/v1/events/stream", query, NULL);
+	guint sigint;
+	guint sigterm;
+
+	follow->self = self;
+	follow->loop = g_main_loop_new(NULL, FALSE);
+	follow->cancellable = g_cancellable_new();
+	follow->data = g_string_new(NULL);
+	follow->msg = coloctl_message_new(self, "GET", path, NULL, error);
+	if (follow->msg == NULL)
+		return FALSE;
+	soup_message_headers_replace(soup_message_get_request_headers(follow->msg), "Accept",
+				     "text/event-stream, application/problem+json");
+	/* --timeout bounds the wait for the reply's headers, not the stream */
+	soup_session_set_timeout(self->session, 0);
+	follow->header_timeout =
+		g_timeout_add_seconds(self->timeout, coloctl_follow_timeout_cb, follow);
+	sigint = g_unix_signal_add(SIGINT, coloctl_follow_signal_cb, follow);
+	sigterm = g_unix_signal_add(SIGTERM, coloctl_follow_signal_cb, follow);
+	soup_session_send_async(self->session, follow->msg, G_PRIORITY_DEFAULT, follow->cancellable,
+				coloctl_follow_send_cb, follow);
+	g_main_loop_run(follow->loop);
+	g_source_remove(sigint);
+	g_source_remove(sigterm);
+	if (follow->error != NULL) {
+		g_propagate_error(error, g_steal_pointer(&follow->error));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+coloctl_cmd_events(Coloctl *self, const ColoctlCommand *cmd, gint argc, gchar **argv,
+		   GError **error)
+{
+	gboolean follow = FALSE;
+	g_autofree gchar *after_str = NULL;
+	const GOptionEntry entries[] = {
+		{"follow", 'f', 0, G_OPTION_ARG_NONE, &follow,
+		 "Print events as they happen, until interrupted", NULL},
+		{"after", 0, 0, G_OPTION_ARG_STRING, &after_str, "Only events after this ID", "ID"},
+		G_OPTION_ENTRY_NULL};
+	g_autofree gchar *query = NULL;
+	gint64 after = 0;
+
+	if (!coloctl_parse_command(cmd, entries, &argc, &argv, 0, 0, error))
+		return FALSE;
+	if (!coloctl_parse_number("--after", after_str, 0, &after, error))
+		return FALSE;
+	query = after_str != NULL ? g_strdup_printf("?after=%" G_GINT64_FORMAT, after)
+				  : g_strdup("");
+	if (follow)
+		return coloctl_events_follow(self, query, error);
+	return coloctl_events_list(self, query, error);
+}
+
+/* hosts, version */
+
+static gboolean
+coloctl_cmd_hosts(Coloctl *self, const ColoctlCommand *cmd, gint argc, gchar **argv, GError **error)
+{
+	const gchar *const header[] = {"NAME", "BACKEND", "ADDRESS", "NETNS", NULL};
+	const gchar *const keys[] = {"name", "backend", "address", "netns", NULL};
+	g_autoptr(ColoctlReply) reply = NULL;
+	g_autoptr(ColoctlTable) table = coloctl_table_new(G_N_ELEMENTS(header) - 1);
+	JsonArray *hosts;
+
+	if (!coloctl_parse_command(cmd, NULL, &argc, &argv, 0, 0, error))
+		return FALSE;
+	reply = coloctl_request(self, "GET", "/v1/hosts", NULL, error);
+	if (reply == NULL)
+		return FALSE;
+	hosts = coloctl_reply_array(reply, "hosts", error);
+	if (hosts == NULL)
+		return FALSE;
+	if (self->json) {
+		coloctl_print_raw(reply);
+		return TRUE;
+	}
+	coloctl_table_add_header(table, header);
+	for (guint i = 0; i < json_array_get_length(hosts); i++) {
+		JsonObject *host = coloctl_array_object(hosts, i);
+		for (guint j = 0; keys[j] != NULL; j++)
+			coloctl_table_take(table, coloctl_json_display(host, keys[j]));
+	}
+	coloctl_table_print(table, 0);
+	return TRUE;
+}
+
+static void
+coloctl_print_health(JsonObject *health)
+{
+	g_autofree gchar *version = coloctl_json_display(health, "version");
+	g_autofree gchar *status = coloctl_json_display(health, "status");
+	JsonNode *qemu_node = json_object_get_member(health, "qemu");
+	JsonObject *qemu = NULL;
+	const gchar *qemu_version;
+	g_autofree gchar *line = NULL;
+
+	if (qemu_node != NULL && JSON_NODE_HOLDS_OBJECT(qemu_node))
+		qemu = json_node_get_object(qemu_node);
+	qemu_version = coloctl_json_string(qemu, "version");
+	line = g_strdup_printf("coloctld %s (%s)", version, status);
+	coloctl_print_line(line);
+	g_clear_pointer(&line, g_free);
+	if (qemu_version != NULL)
+		line = g_strdup_printf("qemu %s", qemu_version);
+	else if (coloctl_json_string(health, "qemu_error") != NULL)
+		line = g_strdup_printf("qemu unavailable: %s",
+				       coloctl_json_string(health, "qemu_error"));
+	if (line != NULL)
+		coloctl_print_line(line);
+}
+
+static gboolean
+coloctl_cmd_version(Coloctl *self, const ColoctlCommand *cmd, gint argc, gchar **argv,
+		    GError **error)
+{
+	g_autoptr(ColoctlReply) reply = NULL;
+	JsonObject *health;
+
+	if (!coloctl_parse_command(cmd, NULL, &argc, &argv, 0, 0, error))
+		return FALSE;
+	/* with --json, stdout holds the daemon's JSON only */
+	if (!self->json)
+		g_print("coloctl %s\n", PACKAGE_VERSION);
+	fflush(stdout);
+	reply = coloctl_request(self, "GET", "/v1/health", NULL, error);
+	if (reply == NULL)
+		return FALSE;
+	health = coloctl_reply_object(reply, error);
+	if (health == NULL)
+		return FALSE;
+	if (self->json)
+		coloctl_print_raw(reply);
+	else
+		coloctl_print_health(health);
+	return TRUE;
+}
+
+/* the command line */
+
+static const ColoctlCommand coloctl_commands[] = {
+	{"list", "", "List the guests", coloctl_cmd_list},
+	{"show", "NAME", "Show a guest and its members", coloctl_cmd_show},
+	{"create", "NAME --memory MIB --disk PATH [OPTION...]", "Define a guest",
+	 coloctl_cmd_create},
+	{"start", "NAME", "Start a guest", coloctl_cmd_start},
+	{"stop", "NAME [--force]", "Stop a guest", coloctl_cmd_stop},
+	{"delete", "NAME", "Delete a guest", coloctl_cmd_delete},
+	{"events", "[-f|--follow] [--after ID]", "Print the events, or follow them",
+	 coloctl_cmd_events},
+	{"hosts", "", "List the hosts guests can run on", coloctl_cmd_hosts},
+	{"version", "", "Print the versions of coloctl and of the daemon", coloctl_cmd_version},
+};
+
+static gchar *
+coloctl_commands_help(void)
+{
+	g_autoptr(ColoctlTable) table = coloctl_table_new(2);
+	g_autofree gchar *rendered = NULL;
+
+	for (guint i = 0; i < G_N_ELEMENTS(coloctl_commands); i++) {
+		const ColoctlCommand *cmd = &coloctl_commands[i];
+		coloctl_table_take(table, g_strdup_printf("%s %s", cmd->name, cmd->args));
+		coloctl_table_add(table, cmd->summary);
+	}
+	rendered = coloctl_table_render(table, 2);
+	return g_strdup_printf("Commands:\n%s\nRun 'coloctl COMMAND --help' for the options of a "
+			       "command. Global options go before the command.",
+			       rendered);
+}
+
+static const ColoctlCommand *
+coloctl_command_find(const gchar *name)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(coloctl_commands); i++) {
+		if (g_strcmp0(coloctl_commands[i].name, name) == 0)
+			return &coloctl_commands[i];
+	}
+	return NULL;
+}
+
+static gboolean
+coloctl_parse_global(Coloctl *self, gint *argc, gchar ***argv, GError **error)
+{
+	const GOptionEntry entries[] = {
+		{"json", 0, 0, G_OPTION_ARG_NONE, &self->json,
+		 "Print the daemon's JSON replies exactly, and nothing else", NULL},
+		{"url", 0, 0, G_OPTION_ARG_STRING, &self->url,
+		 "Talk to the daemon over TCP at URL, not over its UNIX socket", "URL"},
+		{"token-file", 0, 0, G_OPTION_ARG_FILENAME, &self->token_file,
+		 "Send the bearer token stored in FILE", "FILE"},
+		{"timeout", 0, 0, G_OPTION_ARG_INT, &self->timeout,
+		 "Wait at most S seconds for the daemon (default 30)", "S"},
+		{"version", 0, 0, G_OPTION_ARG_NONE, &self->print_version,
+		 "Print the version of coloctl", NULL},
+		G_OPTION_ENTRY_NULL};
+	g_autoptr(GOptionContext) ctx = g_option_context_new("COMMAND [ARGS...]");
+	g_autofree gchar *summary = coloctl_commands_help();
+
+	g_option_context_set_strict_posix(ctx, TRUE);
+	g_option_context_set_summary(ctx, summary);
+	g_option_context_set_description(ctx, coloctl_exit_help);
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!g_option_context_parse(ctx, argc, argv, error))
+		return FALSE;
+	if (self->print_version)
+		return TRUE;
+	if (self->timeout <= 0)
+		return coloctl_usage_error(error, "invalid --timeout: must be a positive integer");
+	if (*argc < 2)
+		return coloctl_usage_error(error, "no command given (see coloctl --help)");
+	return TRUE;
+}
+
+static gboolean
+coloctl_load_token(Coloctl *self, GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+	g_autofree gchar *contents = NULL;
+
+	if (self->token_file == NULL)
+		return TRUE;
+	if (!g_file_get_contents(self->token_file, &contents, NULL, &error_local))
+		return coloctl_usage_error(error, "cannot read the token: %s",
+					   error_local->message);
+	g_strstrip(contents);
+	if (contents[0] == '\0')
+		return coloctl_usage_error(error, "the token file %s is empty", self->token_file);
+	for (const gchar *p = contents; *p != '\0'; p++) {
+		if (!g_ascii_isgraph(*p))
+			return coloctl_usage_error(error, "the token file %s has a bad character",
+						   self->token_file);
+	}
+	self->token = g_steal_pointer(&contents);
+	return TRUE;
+}
+
+/* the base URL and the session: --url over TCP, else the UNIX socket */
+static gboolean
+coloctl_setup_transport(Coloctl *self, GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+	g_autoptr(GUri) uri = NULL;
+	g_autoptr(GSocketAddress) address = NULL;
+	const gchar *runtime_dir = g_getenv("COLOCTL_RUNTIME_DIR");
+	const gchar *agent = "coloctl/" PACKAGE_VERSION;
+
+	if (self->url == NULL) {
+		if (runtime_dir == NULL || runtime_dir[0] == '\0')
+			runtime_dir = COLO_RUNTIMEDIR;
+		self->socket_path = g_build_filename(runtime_dir, COLOCTL_SOCKET_NAME, NULL);
+		self->base = g_strdup(COLOCTL_UNIX_BASE);
+		address = g_unix_socket_address_new(self->socket_path);
+		self->session = soup_session_new_with_options("remote-connectable", address,
+							      "timeout", (guint)self->timeout,
+							      "user-agent", agent, NULL);
+		return TRUE;
+	}
+	uri = g_uri_parse(self->url, SOUP_HTTP_URI_FLAGS, &error_local);
+	if (uri == NULL)
+		return coloctl_usage_error(error, "invalid --url: %s", error_local->message);
+	if ((g_strcmp0(g_uri_get_scheme(uri), "http") != 0 &&
+	     g_strcmp0(g_uri_get_scheme(uri), "https") != 0) ||
+	    g_uri_get_query(uri) != NULL || g_uri_get_fragment(uri) != NULL)
+		return coloctl_usage_error(error,
+					   "invalid --url '%s': must be http:// or "
+					   "https://HOST[:PORT][/PREFIX]",
+					   self->url);
+	self->base = g_strdup(self->url);
+	while (g_str_has_suffix(self->base, "/"))
+		self->base[strlen(self->base) - 1] = '\0';
+	self->session = soup_session_new_with_options("timeout", (guint)self->timeout, "user-agent",
+						      agent, NULL);
+	return TRUE;
+}
+
+static gboolean
+coloctl_run(Coloctl *self, gint argc, gchar **argv, GError **error)
+{
+	const ColoctlCommand *cmd;
+
+	if (!coloctl_parse_global(self, &argc, &argv, error))
+		return FALSE;
+	if (self->print_version) {
+		g_print("coloctl %s\n", PACKAGE_VERSION);
+		return TRUE;
+	}
+	cmd = coloctl_command_find(argv[1]);
+	if (cmd == NULL)
+		return coloctl_usage_error(error, "unknown command '%s' (see coloctl --help)",
+					   argv[1]);
+	if (!coloctl_load_token(self, error) || !coloctl_setup_transport(self, error))
+		return FALSE;
+	return cmd->func(self, cmd, argc - 1, argv + 1, error);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_autoptr(Coloctl) self = g_new0(Coloctl, 1);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *message = NULL;
+
+	setlocale(LC_ALL, "");
+	self->timeout = COLOCTL_DEFAULT_TIMEOUT_S;
+	if (coloctl_run(self, argc, argv, &error))
+		return COLOCTL_EXIT_OK;
+	message = coloctl_sanitize(error->message);
+	g_printerr("coloctl: %s\n", message);
+	return coloctl_exit_from_error(error);
+}
