@@ -149,8 +149,17 @@ static void
 cc_api_guests_list(CcApi *self, CcApiRequest *req)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(JsonNode) node = cc_engine_guest_list(self->engine, &error);
-	cc_api_reply_or_problem(self, req, SOUP_STATUS_OK, node, error);
+	g_autoptr(GBytes) bytes = cc_engine_guest_list_bytes(self->engine, &error);
+
+	if (bytes == NULL) {
+		cc_api_problem_from_error(self, req->msg, error);
+		return;
+	}
+	cc_api_count(self, SOUP_STATUS_OK);
+	soup_server_message_set_status(req->msg, SOUP_STATUS_OK, NULL);
+	soup_message_headers_set_content_type(soup_server_message_get_response_headers(req->msg),
+					      "application/json", NULL);
+	soup_message_body_append_bytes(soup_server_message_get_response_body(req->msg), bytes);
 }
 
 static void
@@ -686,7 +695,7 @@ cc_api_listen_tcp(CcApi *self, const gchar *address, const gchar *token_file,
 		g_autoptr(GSocketAddress) local = g_socket_get_local_address(l->data, NULL);
 		if (local != NULL && G_IS_INET_SOCKET_ADDRESS(local))
 			self->tcp_port =
-			    g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local));
+				g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local));
 	}
 	g_slist_free(listeners);
 	return TRUE;

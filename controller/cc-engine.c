@@ -33,7 +33,8 @@ struct _CcEngine {
 	CcQemu *probe;
 	JsonNode *qemu_caps;
 	gchar *qemu_error;
-	guint busy; /* operations in flight */
+	guint busy;         /* operations in flight */
+	GBytes *list_cache; /* GET /v1/guests as sent, until the next write */
 	guint64 events_total;
 };
 
@@ -55,6 +56,13 @@ cc_guest_free(CcGuest *guest)
 
 /* ------------------------------------------------------------------ events */
 
+/* every write to the store goes through here, so cached read-outs stay exact */
+static void
+cc_engine_changed(CcEngine *self)
+{
+	g_clear_pointer(&self->list_cache, g_bytes_unref);
+}
+
 static void
 cc_engine_record(CcEngine *self, const gchar *guest, const gchar *member, const gchar *kind,
 		 JsonObject *detail)
@@ -65,6 +73,7 @@ cc_engine_record(CcEngine *self, const gchar *guest, const gchar *member, const 
 	g_autoptr(GPtrArray) events = NULL;
 	gint64 id;
 
+	cc_engine_changed(self);
 	json_node_take_object(node, detail != NULL ? detail : json_object_new());
 	text = json_to_string(node, FALSE);
 	id = cc_store_event_append(self->store, guest, member, kind, text, &error_local);
@@ -133,6 +142,7 @@ cc_engine_member_save(CcEngine *self, CcGuest *guest)
 	row.qmp_path = (gchar *)cc_qemu_get_qmp_path(guest->member);
 	row.generation = cc_qemu_get_generation(guest->member);
 	row.state = (gchar *)cc_qemu_state_to_string(cc_qemu_get_state(guest->member));
+	cc_engine_changed(self);
 	if (!cc_store_member_put(self->store, &row, &error_local))
 		g_warning("guest %s: cannot save member: %s", guest->name, error_local->message);
 }
@@ -287,18 +297,16 @@ cc_engine_time_string(gint64 us)
 	return dt != NULL ? g_date_time_format_iso8601(dt) : g_strdup("");
 }
 
+/* @members: this guest's members */
 static JsonNode *
-cc_engine_guest_json(CcEngine *self, const CcStoreGuest *g, GError **error)
+cc_engine_guest_json_with(CcEngine *self, const CcStoreGuest *g, GPtrArray *members)
 {
-	g_autoptr(GPtrArray) members = cc_store_member_list(self->store, g->name, error);
 	JsonObject *obj;
 	JsonArray *arr;
 	JsonNode *node;
 	g_autofree gchar *created = cc_engine_time_string(g->created_us);
 	g_autofree gchar *updated = cc_engine_time_string(g->updated_us);
 
-	if (members == NULL)
-		return NULL;
 	obj = json_object_new();
 	json_object_set_string_member(obj, "name", g->name);
 	json_object_set_int_member(obj, "memory_mib", g->memory_mib);
@@ -332,6 +340,15 @@ cc_engine_guest_json(CcEngine *self, const CcStoreGuest *g, GError **error)
 }
 
 static JsonNode *
+cc_engine_guest_json(CcEngine *self, const CcStoreGuest *g, GError **error)
+{
+	g_autoptr(GPtrArray) members = cc_store_member_list(self->store, g->name, error);
+	if (members == NULL)
+		return NULL;
+	return cc_engine_guest_json_with(self, g, members);
+}
+
+static JsonNode *
 cc_engine_guest_json_by_name(CcEngine *self, const gchar *name, GError **error)
 {
 	g_autoptr(CcStoreGuest) g = cc_store_guest_get(self->store, name, error);
@@ -344,26 +361,62 @@ JsonNode *
 cc_engine_guest_list(CcEngine *self, GError **error)
 {
 	g_autoptr(GPtrArray) rows = cc_store_guest_list(self->store, error);
+	g_autoptr(GPtrArray) members = NULL;
+	g_autoptr(GHashTable) by_guest = NULL;
 	JsonArray *arr;
 	JsonObject *obj;
 	JsonNode *node;
 
 	if (rows == NULL)
 		return NULL;
+	/* two queries for the whole listing, whatever the number of guests */
+	members = cc_store_member_list_all(self->store, error);
+	if (members == NULL)
+		return NULL;
+	by_guest = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+					 (GDestroyNotify)g_ptr_array_unref);
+	for (guint i = 0; i < members->len; i++) {
+		CcStoreMember *m = g_ptr_array_index(members, i);
+		GPtrArray *list = g_hash_table_lookup(by_guest, m->guest);
+		if (list == NULL) {
+			list = g_ptr_array_new();
+			g_hash_table_insert(by_guest, m->guest, list);
+		}
+		g_ptr_array_add(list, m);
+	}
 	arr = json_array_new();
 	for (guint i = 0; i < rows->len; i++) {
-		JsonNode *g = cc_engine_guest_json(self, g_ptr_array_index(rows, i), error);
-		if (g == NULL) {
-			json_array_unref(arr);
-			return NULL;
-		}
-		json_array_add_element(arr, g);
+		CcStoreGuest *g = g_ptr_array_index(rows, i);
+		g_autoptr(GPtrArray) none = g_ptr_array_new();
+		GPtrArray *list = g_hash_table_lookup(by_guest, g->name);
+		json_array_add_element(
+			arr, cc_engine_guest_json_with(self, g, list != NULL ? list : none));
 	}
 	obj = json_object_new();
 	json_object_set_array_member(obj, "guests", arr);
 	node = json_node_new(JSON_NODE_OBJECT);
 	json_node_take_object(node, obj);
 	return node;
+}
+
+/* the serialized listing, built once per store change: listings are read far more than
+ * guests change */
+GBytes *
+cc_engine_guest_list_bytes(CcEngine *self, GError **error)
+{
+	g_autoptr(JsonNode) node = NULL;
+	gsize len = 0;
+	gchar *text;
+
+	if (self->list_cache != NULL)
+		return g_bytes_ref(self->list_cache);
+	node = cc_engine_guest_list(self, error);
+	if (node == NULL)
+		return NULL;
+	text = json_to_string(node, FALSE);
+	len = strlen(text);
+	self->list_cache = g_bytes_new_take(text, len);
+	return g_bytes_ref(self->list_cache);
 }
 
 JsonNode *
@@ -954,6 +1007,7 @@ cc_engine_finalize(GObject *object)
 	CcEngine *self = CC_ENGINE(object);
 	g_hash_table_unref(self->guests);
 	g_hash_table_unref(self->backends);
+	g_clear_pointer(&self->list_cache, g_bytes_unref);
 	g_clear_object(&self->probe);
 	g_clear_pointer(&self->qemu_caps, json_node_unref);
 	g_free(self->qemu_error);

@@ -23,6 +23,7 @@ CcConfig *cc_engine_get_config(CcEngine *self);
 CcStore *cc_engine_get_store(CcEngine *self);
 
 JsonNode *cc_engine_guest_list(CcEngine *self, GError **error);
+GBytes *cc_engine_guest_list_bytes(CcEngine *self, GError **error);
 JsonNode *cc_engine_guest_get(CcEngine *self, const gchar *name, GError **error);
 JsonNode *cc_engine_guest_create(CcEngine *self, JsonObject *request, GError **error);
 JsonNode *cc_engine_guest_start(CcEngine *self, const gchar *name, GError **error);

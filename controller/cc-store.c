@@ -28,11 +28,30 @@ struct _CcStore {
 	gchar *path;
 	guint version;
 	gboolean denied_transaction; /* a migration tried BEGIN, COMMIT or ROLLBACK */
+	GHashTable *stmts;           /* SQL text -> prepared statement, kept for reuse */
 };
 
 G_DEFINE_TYPE(CcStore, cc_store, G_TYPE_OBJECT)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(sqlite3_stmt, sqlite3_finalize)
+
+/* a cached statement: leaving scope resets it for its next use instead of finalizing it */
+typedef sqlite3_stmt CcStoreStmt;
+
+static void
+cc_store_stmt_release(CcStoreStmt *stmt)
+{
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CcStoreStmt, cc_store_stmt_release)
+
+static void
+cc_store_stmt_finalize(gpointer stmt)
+{
+	sqlite3_finalize(stmt);
+}
 
 void
 cc_store_guest_free(CcStoreGuest *guest)
@@ -140,14 +159,19 @@ cc_store_exec_open(CcStore *self, const gchar *sql, GError **error)
 	return TRUE;
 }
 
-static sqlite3_stmt *
+/* the statements of the public calls are prepared once and reused */
+static CcStoreStmt *
 cc_store_prepare(CcStore *self, const gchar *sql, GError **error)
 {
-	sqlite3_stmt *stmt = NULL;
-	if (sqlite3_prepare_v2(self->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+	sqlite3_stmt *stmt = g_hash_table_lookup(self->stmts, sql);
+	if (stmt != NULL)
+		return stmt;
+	if (sqlite3_prepare_v3(self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) !=
+	    SQLITE_OK) {
 		cc_store_fail(self, error, "prepare");
 		return NULL;
 	}
+	g_hash_table_insert(self->stmts, (gpointer)sql, stmt);
 	return stmt;
 }
 
@@ -520,7 +544,7 @@ cc_store_get_path(CcStore *self)
 gboolean
 cc_store_guest_insert(CcStore *self, const CcStoreGuest *guest, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autoptr(CcStoreStmt) stmt = NULL;
 	gint64 created_us;
 
 	g_return_val_if_fail(CC_IS_STORE(self), FALSE);
@@ -584,7 +608,7 @@ cc_store_guest_from_row(sqlite3_stmt *stmt)
 CcStoreGuest *
 cc_store_guest_get(CcStore *self, const gchar *name, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autoptr(CcStoreStmt) stmt = NULL;
 	gint rc;
 
 	g_return_val_if_fail(CC_IS_STORE(self), NULL);
@@ -611,7 +635,7 @@ cc_store_guest_get(CcStore *self, const gchar *name, GError **error)
 GPtrArray *
 cc_store_guest_list(CcStore *self, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autoptr(CcStoreStmt) stmt = NULL;
 	g_autoptr(GPtrArray) guests =
 		g_ptr_array_new_with_free_func((GDestroyNotify)cc_store_guest_free);
 	gint rc;
@@ -635,7 +659,7 @@ gboolean
 cc_store_guest_set_state(CcStore *self, const gchar *name, const gchar *state, const gchar *reason,
 			 GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autoptr(CcStoreStmt) stmt = NULL;
 
 	g_return_val_if_fail(CC_IS_STORE(self), FALSE);
 	g_return_val_if_fail(name != NULL, FALSE);
@@ -664,7 +688,7 @@ cc_store_guest_set_state(CcStore *self, const gchar *name, const gchar *state, c
 gboolean
 cc_store_guest_delete(CcStore *self, const gchar *name, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autoptr(CcStoreStmt) stmt = NULL;
 
 	g_return_val_if_fail(CC_IS_STORE(self), FALSE);
 	g_return_val_if_fail(name != NULL, FALSE);
@@ -686,7 +710,7 @@ cc_store_guest_delete(CcStore *self, const gchar *name, GError **error)
 gboolean
 cc_store_member_put(CcStore *self, const CcStoreMember *member, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autoptr(CcStoreStmt) stmt = NULL;
 
 	g_return_val_if_fail(CC_IS_STORE(self), FALSE);
 	g_return_val_if_fail(member != NULL && member->guest != NULL && member->role != NULL,
@@ -737,10 +761,34 @@ cc_store_member_from_row(sqlite3_stmt *stmt)
 	return member;
 }
 
+/* of CcStoreMember, every guest's, ordered by guest and role: one query for a listing */
+GPtrArray *
+cc_store_member_list_all(CcStore *self, GError **error)
+{
+	g_autoptr(CcStoreStmt) stmt = NULL;
+	g_autoptr(GPtrArray) members =
+		g_ptr_array_new_with_free_func((GDestroyNotify)cc_store_member_free);
+	gint rc;
+
+	g_return_val_if_fail(CC_IS_STORE(self), NULL);
+	stmt = cc_store_prepare(
+		self, "SELECT " CC_STORE_MEMBER_COLUMNS " FROM members ORDER BY guest, role",
+		error);
+	if (stmt == NULL)
+		return NULL;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(members, cc_store_member_from_row(stmt));
+	if (rc != SQLITE_DONE) {
+		cc_store_fail(self, error, "list members");
+		return NULL;
+	}
+	return g_steal_pointer(&members);
+}
+
 GPtrArray *
 cc_store_member_list(CcStore *self, const gchar *guest, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autoptr(CcStoreStmt) stmt = NULL;
 	g_autoptr(GPtrArray) members =
 		g_ptr_array_new_with_free_func((GDestroyNotify)cc_store_member_free);
 	gint rc;
@@ -770,7 +818,7 @@ cc_store_member_list(CcStore *self, const gchar *guest, GError **error)
 gboolean
 cc_store_member_delete(CcStore *self, const gchar *guest, const gchar *role, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autoptr(CcStoreStmt) stmt = NULL;
 
 	g_return_val_if_fail(CC_IS_STORE(self), FALSE);
 	g_return_val_if_fail(guest != NULL && role != NULL, FALSE);
@@ -818,7 +866,7 @@ gint64
 cc_store_event_append(CcStore *self, const gchar *guest, const gchar *member, const gchar *kind,
 		      const gchar *detail_json, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autoptr(CcStoreStmt) stmt = NULL;
 	const gchar *detail = detail_json != NULL ? detail_json : "{}";
 
 	g_return_val_if_fail(CC_IS_STORE(self), 0);
@@ -861,7 +909,7 @@ cc_store_event_from_row(sqlite3_stmt *stmt)
 GPtrArray *
 cc_store_event_list(CcStore *self, gint64 after_id, guint limit, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autoptr(CcStoreStmt) stmt = NULL;
 	g_autoptr(GPtrArray) events =
 		g_ptr_array_new_with_free_func((GDestroyNotify)cc_store_event_free);
 	gint rc;
@@ -892,7 +940,7 @@ cc_store_event_list(CcStore *self, gint64 after_id, guint limit, GError **error)
 gint64
 cc_store_event_last_id(CcStore *self)
 {
-	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autoptr(CcStoreStmt) stmt = NULL;
 	g_autoptr(GError) error = NULL;
 
 	g_return_val_if_fail(CC_IS_STORE(self), 0);
@@ -937,6 +985,7 @@ cc_store_finalize(GObject *object)
 	CcStore *self = CC_STORE(object);
 
 	/* every statement is finalized where it was prepared, so close cannot be busy */
+	g_hash_table_unref(self->stmts);
 	if (self->db != NULL && sqlite3_close(self->db) != SQLITE_OK)
 		g_warning("%s: cannot close: %s", self->path, sqlite3_errmsg(self->db));
 	g_free(self->path);
@@ -953,4 +1002,6 @@ cc_store_class_init(CcStoreClass *klass)
 static void
 cc_store_init(CcStore *self)
 {
+	/* keys are the string literals of the call sites */
+	self->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, cc_store_stmt_finalize);
 }

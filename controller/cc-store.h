@@ -88,6 +88,8 @@ gboolean cc_store_guest_delete(CcStore *self, const gchar *name, GError **error)
 gboolean cc_store_member_put(CcStore *self, const CcStoreMember *member, GError **error);
 /* of CcStoreMember, ordered by role; empty for an unknown guest */
 GPtrArray *cc_store_member_list(CcStore *self, const gchar *guest, GError **error);
+/* of CcStoreMember, every guest's, ordered by guest and role */
+GPtrArray *cc_store_member_list_all(CcStore *self, GError **error);
 /* missing: COLO_ERROR_NOT_FOUND */
 gboolean cc_store_member_delete(CcStore *self, const gchar *guest, const gchar *role,
 				GError **error);

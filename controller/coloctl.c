@@ -190,10 +190,10 @@ coloctl_table_add_header(ColoctlTable *table, const gchar *const *names)
 		coloctl_table_add(table, names[i]);
 }
 
+/* renders with columns at least @widths (@table->ncols of them) wide; widens @widths to fit */
 static gchar *
-coloctl_table_render(ColoctlTable *table, guint indent)
+coloctl_table_render_with(ColoctlTable *table, guint indent, glong *widths)
 {
-	g_autofree glong *widths = g_new0(glong, table->ncols);
 	GString *str = g_string_new(NULL);
 
 	for (guint i = 0; i < table->cells->len; i++) {
@@ -214,6 +214,13 @@ coloctl_table_render(ColoctlTable *table, guint indent)
 			g_string_append_c(str, ' ');
 	}
 	return g_string_free(str, FALSE);
+}
+
+static gchar *
+coloctl_table_render(ColoctlTable *table, guint indent)
+{
+	g_autofree glong *widths = g_new0(glong, table->ncols);
+	return coloctl_table_render_with(table, indent, widths);
 }
 
 /* prints a line built from the daemon's data */
@@ -341,6 +348,14 @@ coloctl_transport_error(Coloctl *self, const GError *cause, GError **error)
 	return FALSE;
 }
 
+/* whether @detail already starts with "<path>: ", as the daemon's validation messages do */
+static gboolean
+coloctl_detail_names_path(const gchar *detail, const gchar *path)
+{
+	gsize len = strlen(path);
+	return strncmp(detail, path, len) == 0 && detail[len] == ':';
+}
+
 /* application/problem+json: "<detail> (at <path>)", the code from the status */
 static gboolean
 coloctl_problem_error(SoupMessage *msg, GBytes *body, GError **error)
@@ -366,7 +381,7 @@ coloctl_problem_error(SoupMessage *msg, GBytes *body, GError **error)
 	if (detail == NULL) {
 		g_set_error(error, COLOCTL_ERROR, code, "the daemon answered HTTP %u %s", status,
 			    soup_message_get_reason_phrase(msg));
-	} else if (path != NULL) {
+	} else if (path != NULL && !coloctl_detail_names_path(detail, path)) {
 		g_set_error(error, COLOCTL_ERROR, code, "%s (at %s)", detail, path);
 	} else {
 		g_set_error_literal(error, COLOCTL_ERROR, code, detail);
@@ -528,13 +543,16 @@ coloctl_parse_command(const ColoctlCommand *cmd, const GOptionEntry *entries, gi
 {
 	g_autofree gchar *param = g_strdup_printf("%s %s", cmd->name, cmd->args);
 	g_autoptr(GOptionContext) ctx = g_option_context_new(param);
+	g_autoptr(GError) error_local = NULL;
 	gint nargs;
 
 	g_option_context_set_summary(ctx, cmd->summary);
 	if (entries != NULL)
 		g_option_context_add_main_entries(ctx, entries, NULL);
-	if (!g_option_context_parse(ctx, argc, argv, error))
-		return FALSE;
+	if (!g_option_context_parse(ctx, argc, argv, &error_local)) {
+		return coloctl_usage_error(error, "%s: %s (see coloctl %s --help)", cmd->name,
+					   error_local->message, cmd->name);
+	}
 	nargs = *argc - 1;
 	if (nargs < min)
 		return coloctl_usage_error(error, "usage: coloctl %s", param);
@@ -896,13 +914,14 @@ coloctl_event_cells(ColoctlTable *table, JsonObject *event)
 }
 
 static const gchar *const coloctl_event_header[] = {"ID", "TIME", "GUEST", "KIND", "DETAIL", NULL};
+#define COLOCTL_EVENT_NCOLS (G_N_ELEMENTS(coloctl_event_header) - 1)
 
 static gboolean
 coloctl_events_list(Coloctl *self, const gchar *query, GError **error)
 {
 	g_autofree gchar *path = g_strconcat("/v1/events", query, NULL);
 	g_autoptr(ColoctlReply) reply = coloctl_request(self, "GET", path, NULL, error);
-	g_autoptr(ColoctlTable) table = coloctl_table_new(G_N_ELEMENTS(coloctl_event_header) - 1);
+	g_autoptr(ColoctlTable) table = coloctl_table_new(COLOCTL_EVENT_NCOLS);
 	JsonArray *events;
 
 	if (reply == NULL)
@@ -933,8 +952,9 @@ typedef struct {
 	GCancellable *cancellable;
 	SoupMessage *msg;
 	GDataInputStream *stream;
-	GOutputStream *problem; /* the body of an error reply */
-	GString *data;          /* the data lines of the event being read */
+	GOutputStream *problem;            /* the body of an error reply */
+	GString *data;                     /* the data lines of the event being read */
+	glong widths[COLOCTL_EVENT_NCOLS]; /* of the columns printed so far */
 	guint header_timeout;
 	GError *error;
 } ColoctlFollow;
@@ -1002,11 +1022,20 @@ coloctl_follow_timeout_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+/* columns as wide as the widest cell so far, so that most lines align */
+static void
+coloctl_follow_print_table(ColoctlFollow *follow, ColoctlTable *table)
+{
+	g_autofree gchar *text = coloctl_table_render_with(table, 0, follow->widths);
+	g_print("%s", text);
+	fflush(stdout);
+}
+
 static gboolean
 coloctl_follow_dispatch(ColoctlFollow *follow, GError **error)
 {
 	g_autoptr(JsonParser) parser = json_parser_new();
-	g_autoptr(ColoctlTable) table = coloctl_table_new(G_N_ELEMENTS(coloctl_event_header) - 1);
+	g_autoptr(ColoctlTable) table = coloctl_table_new(COLOCTL_EVENT_NCOLS);
 	g_autoptr(GError) error_local = NULL;
 	JsonNode *root;
 
@@ -1017,11 +1046,15 @@ coloctl_follow_dispatch(ColoctlFollow *follow, GError **error)
 	root = json_parser_get_root(parser);
 	if (!JSON_NODE_HOLDS_OBJECT(root))
 		return coloctl_bad_reply(error, "an event is not a JSON object");
-	if (follow->self->json) {
+	if (follow->self->json && strchr(follow->data->str, '\n') == NULL) {
 		g_print("%s\n", follow->data->str);
+	} else if (follow->self->json) {
+		/* one event per line, even if the daemon split it over several data lines */
+		g_autofree gchar *compact = json_to_string(root, FALSE);
+		g_print("%s\n", compact);
 	} else {
 		coloctl_event_cells(table, json_node_get_object(root));
-		coloctl_table_print(table, 0);
+		coloctl_follow_print_table(follow, table);
 	}
 	fflush(stdout);
 	g_string_truncate(follow->data, 0);
@@ -1145,6 +1178,14 @@ coloctl_follow_send_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		coloctl_bad_reply(&error, "not an event stream");
 		coloctl_follow_stop(follow, g_steal_pointer(&error));
 		return;
+	}
+	if (!follow->self->json) {
+		/* room for ids up to 9999, ISO 8601 times with microseconds and typical names */
+		const glong widths[COLOCTL_EVENT_NCOLS] = {4, 27, 12, 16, 0};
+		g_autoptr(ColoctlTable) header = coloctl_table_new(COLOCTL_EVENT_NCOLS);
+		memcpy(follow->widths, widths, sizeof(widths));
+		coloctl_table_add_header(header, coloctl_event_header);
+		coloctl_follow_print_table(follow, header);
 	}
 	follow->stream = g_data_input_stream_new(stream);
 	g_data_input_stream_set_newline_type(follow->stream, G_DATA_STREAM_NEWLINE_TYPE_ANY);

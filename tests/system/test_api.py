@@ -155,6 +155,24 @@ class ApiTest(unittest.TestCase):
             r = self.d.request(method, path)
             self.assertEqual(r.status, 200, (route, r))
 
+    def test_list_follows_changes(self):
+        """The listing is cached between writes: every write must show in it at once."""
+        def listed():
+            return {g["name"]: g for g in self.d.get("/v1/guests").json()["guests"]}
+        disk = make_disk(self.tmp, "lst.raw")
+        self.assertNotIn("lst", listed())
+        self.assertEqual(self.d.post("/v1/guests", guest_body("lst", disk)).status, 201)
+        self.assertEqual(listed()["lst"]["state"], "defined")
+        self.assertEqual(self.d.post("/v1/guests/lst/start", {}).status, 202)
+        wait_for("listed running", lambda: listed()["lst"]["state"] == "running", 60)
+        g = listed()["lst"]
+        self.assertEqual(g["members"][0]["state"], "running")
+        self.assertEqual(g["members"][0]["pid"], self.d.guest("lst")["members"][0]["pid"])
+        self.assertEqual(self.d.post("/v1/guests/lst/stop", {"force": True}).status, 202)
+        wait_for("listed stopped", lambda: listed()["lst"]["state"] == "stopped", 60)
+        self.assertEqual(self.d.request("DELETE", "/v1/guests/lst").status, 204)
+        self.assertNotIn("lst", listed())
+
     def test_metrics(self):
         r = self.d.get("/metrics")
         self.assertEqual(r.status, 200)
