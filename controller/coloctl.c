@@ -493,6 +493,8 @@ coloctl_usage_error(GError **error, const gchar *fmt, ...)
 static gboolean
 coloctl_check_name(const gchar *name, GError **error)
 {
+	if (!g_utf8_validate(name, -1, NULL))
+		return coloctl_usage_error(error, "invalid guest name: not UTF-8");
 	if (name[0] == '\0' || g_strcmp0(name, ".") == 0 || g_strcmp0(name, "..") == 0 ||
 	    strchr(name, '/') != NULL)
 		return coloctl_usage_error(error, "invalid guest name '%s'", name);
@@ -515,6 +517,8 @@ coloctl_parse_number(const gchar *option, const gchar *value, gint64 min, gint64
 static gboolean
 coloctl_check_path(const gchar *option, const gchar *value, GError **error)
 {
+	if (value != NULL && !g_utf8_validate(value, -1, NULL))
+		return coloctl_usage_error(error, "invalid %s: not UTF-8", option);
 	if (value != NULL && !g_path_is_absolute(value)) {
 		return coloctl_usage_error(error,
 					   "invalid %s '%s': must be an absolute path (the daemon "

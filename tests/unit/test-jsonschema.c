@@ -367,6 +367,45 @@ test_schema_outlives_node(void)
 	g_assert_no_error(error);
 }
 
+/* every request schema the API ships loads: a typo in a keyword fails here */
+static void
+test_api_schemas(void)
+{
+	const gchar *data = g_getenv("COLOCTL_TEST_DATA");
+	g_autofree gchar *dir = NULL;
+	g_autoptr(GDir) gdir = NULL;
+	const gchar *name;
+	guint n = 0;
+
+	if (data == NULL || data[0] == '\0') {
+		g_test_skip("COLOCTL_TEST_DATA is not set: run through meson test");
+		return;
+	}
+	/* tests/data -> schema/api */
+	dir = g_build_filename(data, "..", "..", "schema", "api", NULL);
+	gdir = g_dir_open(dir, 0, NULL);
+	if (gdir == NULL) {
+		g_test_skip("no schema/api directory");
+		return;
+	}
+	while ((name = g_dir_read_name(gdir)) != NULL) {
+		g_autofree gchar *path = g_build_filename(dir, name, NULL);
+		g_autoptr(JsonParser) parser = json_parser_new();
+		g_autoptr(CcJsonSchema) schema = NULL;
+		g_autoptr(GError) error = NULL;
+		if (!g_str_has_suffix(name, ".schema.json"))
+			continue;
+		g_test_message("loading %s", path);
+		json_parser_load_from_file(parser, path, &error);
+		g_assert_no_error(error);
+		schema = cc_json_schema_new(json_parser_get_root(parser), &error);
+		g_assert_no_error(error);
+		g_assert_nonnull(schema);
+		n++;
+	}
+	g_assert_cmpuint(n, >, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -381,5 +420,6 @@ main(int argc, char **argv)
 	}
 	g_test_add_func("/jsonschema/kind-to-string", test_kind_to_string);
 	g_test_add_func("/jsonschema/schema-outlives-node", test_schema_outlives_node);
+	g_test_add_func("/jsonschema/api-schemas", test_api_schemas);
 	return g_test_run();
 }
