@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -256,8 +257,11 @@ cc_engine_build_argv(CcEngine *self, CcStoreGuest *g, CcQemu *member)
 		cc_engine_argv_add(argv, "-kernel", g_strdup(g->kernel));
 	if (g->initrd != NULL)
 		cc_engine_argv_add(argv, "-initrd", g_strdup(g->initrd));
-	cc_engine_argv_add(argv, "-append",
-			   g_strdup_printf("console=ttyS0 %s", g->append != NULL ? g->append : ""));
+	/* QEMU takes -append only with -kernel; a firmware boot has no command line */
+	if (g->kernel != NULL)
+		cc_engine_argv_add(
+			argv, "-append",
+			g_strdup_printf("console=ttyS0 %s", g->append != NULL ? g->append : ""));
 	cc_engine_argv_add(argv, "-chardev",
 			   g_strdup_printf("socket,id=serial0,path=%s/%s.serial,server=on,wait=off,"
 					   "logfile=%s/%s.console",
@@ -816,6 +820,16 @@ cc_engine_probe_qemu(CcEngine *self)
 	self->probe = cc_qemu_new(backend, "coloctld-probe", self->config->runtime_dir);
 	cc_qemu_set_timeouts(self->probe, &self->config->timeouts);
 	cc_qemu_launch_async(self->probe, argv, NULL, cc_engine_probe_cb, g_object_ref(self));
+}
+
+/* before the daemon exits: guests keep running, but the capability probe is ours alone
+ * and never outlives the daemon */
+void
+cc_engine_shutdown(CcEngine *self)
+{
+	if (self->probe != NULL && cc_qemu_get_process(self->probe) != NULL)
+		cc_process_kill(cc_qemu_get_process(self->probe), SIGKILL, NULL);
+	cc_engine_record(self, NULL, NULL, "daemon-stopped", NULL);
 }
 
 gboolean

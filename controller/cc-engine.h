@@ -19,6 +19,7 @@ G_DECLARE_FINAL_TYPE(CcEngine, cc_engine, CC, ENGINE, GObject)
 
 CcEngine *cc_engine_new(CcConfig *config, CcStore *store, GPtrArray *plugins, GError **error);
 gboolean cc_engine_start(CcEngine *self, GError **error);
+void cc_engine_shutdown(CcEngine *self);
 CcConfig *cc_engine_get_config(CcEngine *self);
 CcStore *cc_engine_get_store(CcEngine *self);
 

@@ -488,5 +488,7 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	g_main_loop_run(self->loop);
+	if (self->engine != NULL)
+		cc_engine_shutdown(self->engine);
 	return self->exit_code;
 }

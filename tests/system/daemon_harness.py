@@ -112,6 +112,23 @@ class Daemon:
         except OSError:
             return False
 
+    def leftovers(self):
+        """Processes this daemon started that still run, apart from guest members."""
+        mark = ("COLOCTL_RUNTIME_DIR=" + self.runtime_dir).encode()
+        found = []
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit() or int(pid) in self.members:
+                continue
+            if self.proc is not None and int(pid) == self.proc.pid:
+                continue
+            try:
+                with open(f"/proc/{pid}/environ", "rb") as f:
+                    if mark in f.read().split(b"\0") and pid_alive(int(pid)):
+                        found.append(int(pid))
+            except OSError:
+                pass
+        return found
+
     def kill9(self):
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(30)
