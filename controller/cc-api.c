@@ -219,6 +219,40 @@ cc_api_guest_stop(CcApi *self, CcApiRequest *req)
 	cc_api_reply_or_problem(self, req, SOUP_STATUS_ACCEPTED, node, error);
 }
 
+static gboolean cc_api_query_int(CcApi *self, CcApiRequest *req, const gchar *key, gint64 min,
+				 gint64 max, gint64 *value);
+
+static void
+cc_api_guest_migrate(CcApi *self, CcApiRequest *req)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) node = cc_engine_guest_migrate(self->engine, req->params[0],
+							   json_node_get_object(req->body), &error);
+	cc_api_reply_or_problem(self, req, SOUP_STATUS_ACCEPTED, node, error);
+}
+
+static void
+cc_api_guest_migration(CcApi *self, CcApiRequest *req)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) node = NULL;
+	gint64 samples = 0;
+
+	if (!cc_api_query_int(self, req, "samples", 0, 1, &samples))
+		return;
+	node = cc_engine_guest_migration(self->engine, req->params[0], samples == 1, &error);
+	cc_api_reply_or_problem(self, req, SOUP_STATUS_OK, node, error);
+}
+
+static void
+cc_api_guest_migration_cancel(CcApi *self, CcApiRequest *req)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) node =
+		cc_engine_guest_migration_cancel(self->engine, req->params[0], &error);
+	cc_api_reply_or_problem(self, req, SOUP_STATUS_ACCEPTED, node, error);
+}
+
 /* ------------------------------------------------------------ read-outs */
 
 static void
@@ -404,6 +438,10 @@ static const CcApiRoute cc_api_routes[] = {
 	{"DELETE", "/v1/guests/{name}", NULL, cc_api_guest_delete},
 	{"POST", "/v1/guests/{name}/start", "guest-start", cc_api_guest_start},
 	{"POST", "/v1/guests/{name}/stop", "guest-stop", cc_api_guest_stop},
+	{"POST", "/v1/guests/{name}/migrate", "guest-migrate", cc_api_guest_migrate},
+	{"GET", "/v1/guests/{name}/migration", NULL, cc_api_guest_migration},
+	{"POST", "/v1/guests/{name}/migration/cancel", "migration-cancel",
+	 cc_api_guest_migration_cancel},
 	{"GET", "/v1/events", NULL, cc_api_events},
 	{"GET", "/v1/events/stream", NULL, cc_api_events_stream},
 	{"GET", "/v1/openapi.json", NULL, cc_api_openapi},

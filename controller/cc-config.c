@@ -24,7 +24,22 @@ static const CcConfigTimeoutKey timeout_keys[] = {
 };
 
 static const gchar *const qemu_keys[] = {"binary", "accel", NULL};
-static const gchar *const host_keys[] = {"backend", "address", "netns", NULL};
+static const gchar *const host_keys[] = {"backend", "address", "netns", "qemu-binary", NULL};
+static const gchar *const migration_keys[] = {"sample-ms", "dead-after-s", "downtime-ms", NULL};
+
+typedef struct {
+	const gchar *key;
+	gsize offset;
+} CcConfigPolicyKey;
+
+static const CcConfigPolicyKey policy_keys[] = {
+	{"downtime-cap-ms", G_STRUCT_OFFSET(CcMigrationPolicy, downtime_cap_ms)},
+	{"raise-downtime-after-s", G_STRUCT_OFFSET(CcMigrationPolicy, raise_downtime_after_s)},
+	{"auto-converge-after-s", G_STRUCT_OFFSET(CcMigrationPolicy, auto_converge_after_s)},
+	{"postcopy-after-s", G_STRUCT_OFFSET(CcMigrationPolicy, postcopy_after_s)},
+	{"pause-after-s", G_STRUCT_OFFSET(CcMigrationPolicy, pause_after_s)},
+	{"abort-after-s", G_STRUCT_OFFSET(CcMigrationPolicy, abort_after_s)},
+};
 static const gchar *const api_keys[] = {"tcp", "token-file", "tls-certificate", "tls-key", NULL};
 
 static void
@@ -34,6 +49,7 @@ cc_config_host_free(CcConfigHost *host)
 	g_free(host->backend);
 	g_free(host->address);
 	g_free(host->netns);
+	g_free(host->binary);
 	g_free(host);
 }
 
@@ -65,6 +81,10 @@ cc_config_new_defaults(void)
 	cc_qemu_timeouts_init(&config->timeouts);
 	config->hosts = g_ptr_array_new_with_free_func((GDestroyNotify)cc_config_host_free);
 	g_ptr_array_add(config->hosts, cc_config_host_new("local", "127.0.0.1"));
+	config->policies = g_ptr_array_new_with_free_func((GDestroyNotify)cc_migration_policy_free);
+	config->migration_sample_ms = 250;
+	config->migration_dead_after_s = 10;
+	config->migration_downtime_ms = 300;
 	return config;
 }
 
@@ -79,6 +99,7 @@ cc_config_free(CcConfig *config)
 	g_free(config->state_dir);
 	g_free(config->runtime_dir);
 	g_ptr_array_unref(config->hosts);
+	g_ptr_array_unref(config->policies);
 	g_free(config->api_tcp);
 	g_free(config->api_token_file);
 	g_free(config->api_tls_certificate);
@@ -193,6 +214,12 @@ cc_config_load_host(CcConfig *config, GKeyFile *kf, const gchar *path, const gch
 			return cc_config_fail(error, path, group, "backend",
 					      "unknown backend (known: qemu)");
 	}
+	if (g_key_file_has_key(kf, group, "qemu-binary", NULL)) {
+		host->binary = g_key_file_get_string(kf, group, "qemu-binary", NULL);
+		if (host->binary == NULL || host->binary[0] == '\0')
+			return cc_config_fail(error, path, group, "qemu-binary",
+					      "must not be empty");
+	}
 	if (g_key_file_has_key(kf, group, "netns", NULL)) {
 		host->netns = g_key_file_get_string(kf, group, "netns", NULL);
 		if (host->netns == NULL || !cc_config_name_valid(host->netns))
@@ -247,6 +274,106 @@ cc_config_load_hosts(CcConfig *config, GKeyFile *kf, const gchar *path, GStrv gr
 	return TRUE;
 }
 
+static gboolean
+cc_config_uint(GKeyFile *kf, const gchar *path, const gchar *group, const gchar *key, guint64 max,
+	       guint *out, GError **error)
+{
+	g_autofree gchar *v = g_key_file_get_string(kf, group, key, NULL);
+	guint64 n = 0;
+	g_autofree gchar *reason = NULL;
+
+	if (v == NULL)
+		return TRUE;
+	if (!g_ascii_string_to_unsigned(v, 10, 0, max, &n, NULL)) {
+		reason =
+			g_strdup_printf("must be a whole number from 0 to %" G_GUINT64_FORMAT, max);
+		return cc_config_fail(error, path, group, key, reason);
+	}
+	*out = (guint)n;
+	return TRUE;
+}
+
+static gboolean
+cc_config_load_policy(CcConfig *config, GKeyFile *kf, const gchar *path, const gchar *group,
+		      GError **error)
+{
+	const gchar *name = group + strlen("policy ");
+	g_auto(GStrv) keys = g_key_file_get_keys(kf, group, NULL, NULL);
+	CcMigrationPolicy *policy;
+
+	if (!cc_config_name_valid(name))
+		return cc_config_fail(error, path, group, NULL,
+				      "policy names are 1 to 32 of A-Z a-z 0-9 _ . -");
+	policy = g_new0(CcMigrationPolicy, 1);
+	policy->name = g_strdup(name);
+	g_ptr_array_add(config->policies, policy);
+	for (guint i = 0; keys != NULL && keys[i] != NULL; i++) {
+		gboolean known = FALSE;
+		for (guint j = 0; j < G_N_ELEMENTS(policy_keys); j++) {
+			if (g_strcmp0(policy_keys[j].key, keys[i]) != 0)
+				continue;
+			known = TRUE;
+			if (!cc_config_uint(kf, path, group, keys[i], 86400000,
+					    &G_STRUCT_MEMBER(guint, policy, policy_keys[j].offset),
+					    error))
+				return FALSE;
+		}
+		if (g_strcmp0(keys[i], "require-netpass") == 0) {
+			g_autoptr(GError) error_local = NULL;
+			known = TRUE;
+			policy->require_netpass =
+				g_key_file_get_boolean(kf, group, keys[i], &error_local);
+			if (error_local != NULL)
+				return cc_config_fail(error, path, group, keys[i],
+						      "must be true or false");
+		}
+		if (!known)
+			return cc_config_fail(error, path, group, keys[i], "unknown key");
+	}
+	if (policy->raise_downtime_after_s > 0 && policy->downtime_cap_ms == 0)
+		return cc_config_fail(error, path, group, "downtime-cap-ms",
+				      "required with raise-downtime-after-s");
+	return TRUE;
+}
+
+static gboolean
+cc_config_load_migration(CcConfig *config, GKeyFile *kf, const gchar *path, GStrv groups,
+			 GError **error)
+{
+	for (guint i = 0; groups[i] != NULL; i++) {
+		if (g_str_has_prefix(groups[i], "policy ") &&
+		    !cc_config_load_policy(config, kf, path, groups[i], error))
+			return FALSE;
+	}
+	if (!g_key_file_has_group(kf, "migration"))
+		return TRUE;
+	if (!cc_config_check_keys(kf, path, "migration", migration_keys, error))
+		return FALSE;
+	if (!cc_config_uint(kf, path, "migration", "sample-ms", 60000, &config->migration_sample_ms,
+			    error) ||
+	    !cc_config_uint(kf, path, "migration", "dead-after-s", 3600,
+			    &config->migration_dead_after_s, error) ||
+	    !cc_config_uint(kf, path, "migration", "downtime-ms", 3600000,
+			    &config->migration_downtime_ms, error))
+		return FALSE;
+	if (config->migration_sample_ms < 10)
+		return cc_config_fail(error, path, "migration", "sample-ms", "at least 10");
+	if (config->migration_dead_after_s < 1)
+		return cc_config_fail(error, path, "migration", "dead-after-s", "at least 1");
+	return TRUE;
+}
+
+const CcMigrationPolicy *
+cc_config_get_policy(CcConfig *config, const gchar *name)
+{
+	for (guint i = 0; i < config->policies->len; i++) {
+		const CcMigrationPolicy *p = g_ptr_array_index(config->policies, i);
+		if (g_strcmp0(p->name, name) == 0)
+			return p;
+	}
+	return NULL;
+}
+
 const CcConfigHost *
 cc_config_get_host(CcConfig *config, const gchar *name)
 {
@@ -275,8 +402,10 @@ cc_config_load(const gchar *path, GError **error)
 	for (guint i = 0; groups[i] != NULL; i++) {
 		if (g_strcmp0(groups[i], "qemu") == 0 || g_strcmp0(groups[i], "timeouts") == 0)
 			continue;
-		if (g_str_has_prefix(groups[i], "host ") || g_strcmp0(groups[i], "api") == 0)
-			continue; /* read by the engine */
+		if (g_str_has_prefix(groups[i], "host ") ||
+		    g_str_has_prefix(groups[i], "policy ") || g_strcmp0(groups[i], "api") == 0 ||
+		    g_strcmp0(groups[i], "migration") == 0)
+			continue;
 		cc_config_fail(error, path, groups[i], NULL, "unknown group");
 		return NULL;
 	}
@@ -287,6 +416,8 @@ cc_config_load(const gchar *path, GError **error)
 	if (!cc_config_load_hosts(config, kf, path, groups, error))
 		return NULL;
 	if (!cc_config_load_api(config, kf, path, error))
+		return NULL;
+	if (!cc_config_load_migration(config, kf, path, groups, error))
 		return NULL;
 	config->path = g_strdup(path);
 	return g_steal_pointer(&config);

@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include "cc-migration.h"
 #include "cc-qemu.h"
 
 G_BEGIN_DECLS
@@ -14,6 +15,7 @@ typedef struct {
 	gchar *backend; /* plugin name, "qemu" */
 	gchar *address; /* for migration and replication connections */
 	gchar *netns;   /* nullable: network namespace the members run in */
+	gchar *binary;  /* nullable: this host's QEMU, else [qemu] binary */
 } CcConfigHost;
 
 typedef struct {
@@ -23,7 +25,12 @@ typedef struct {
 	gchar *state_dir;
 	gchar *runtime_dir;
 	CcQemuTimeouts timeouts;
-	GPtrArray *hosts; /* of CcConfigHost, never empty */
+	GPtrArray *hosts;    /* of CcConfigHost, never empty */
+	GPtrArray *policies; /* of CcMigrationPolicy */
+	/* [migration] */
+	guint migration_sample_ms;
+	guint migration_dead_after_s;
+	guint migration_downtime_ms;
 	/* [api] */
 	gchar *api_tcp; /* nullable: "ADDRESS:PORT" */
 	gchar *api_token_file;
@@ -37,6 +44,7 @@ CcConfig *cc_config_load_default(GError **error);
 void cc_config_free(CcConfig *config);
 gchar *cc_config_dup_default_path(gboolean *explicit_path);
 const CcConfigHost *cc_config_get_host(CcConfig *config, const gchar *name);
+const CcMigrationPolicy *cc_config_get_policy(CcConfig *config, const gchar *name);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CcConfig, cc_config_free)
 

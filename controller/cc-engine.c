@@ -12,16 +12,18 @@
 #include <unistd.h>
 
 #include "cc-engine.h"
+#include "cc-migration.h"
 #include "cc-plugin.h"
 #include "colo-error.h"
 
-#define CC_ROLE_PRIMARY "primary"
+#define CC_ROLE_PRIMARY     "primary"
+#define CC_ROLE_DESTINATION "destination"
 
 typedef struct {
 	CcEngine *engine; /* unowned */
 	gchar *name;
-	CcQemu *member; /* the primary; nullable */
-	gboolean force_stop;
+	CcQemu *member;         /* the primary; nullable */
+	CcMigration *migration; /* while one runs */
 } CcGuest;
 
 struct _CcEngine {
@@ -50,6 +52,12 @@ cc_guest_free(CcGuest *guest)
 	if (guest->member != NULL) {
 		g_signal_handlers_disconnect_by_data(guest->member, guest);
 		g_object_unref(guest->member);
+	}
+	if (guest->migration != NULL) {
+		g_signal_handlers_disconnect_by_data(guest->migration, guest);
+		g_signal_handlers_disconnect_by_data(cc_migration_get_dest(guest->migration),
+						     guest);
+		g_object_unref(guest->migration);
 	}
 	g_free(guest->name);
 	g_free(guest);
@@ -127,22 +135,32 @@ cc_engine_member_name(const gchar *guest, const gchar *role)
 	return g_strdup_printf("%s-%s", guest, role);
 }
 
+/* writes @member's row; the role follows from whether it is the guest's primary */
+/* a member's name is its monitor socket's name: it survives a migration and a restart */
+static gchar *
+cc_engine_member_name_from_qmp(const gchar *qmp_path, const gchar *guest)
+{
+	g_autofree gchar *base = qmp_path != NULL ? g_path_get_basename(qmp_path) : NULL;
+	if (base == NULL || !g_str_has_suffix(base, ".qmp"))
+		return cc_engine_member_name(guest, CC_ROLE_PRIMARY);
+	return g_strndup(base, strlen(base) - strlen(".qmp"));
+}
+
 static void
-cc_engine_member_save(CcEngine *self, CcGuest *guest)
+cc_engine_member_save(CcEngine *self, CcGuest *guest, CcQemu *member)
 {
 	g_autoptr(GError) error_local = NULL;
 	CcStoreMember row = {0};
-	CcProcess *process = cc_qemu_get_process(guest->member);
-	g_autoptr(CcStoreGuest) g = cc_store_guest_get(self->store, guest->name, NULL);
+	CcProcess *process = cc_qemu_get_process(member);
 
 	row.guest = guest->name;
-	row.role = (gchar *)CC_ROLE_PRIMARY;
-	row.host = g != NULL ? g->host : (gchar *)"local";
+	row.role = (gchar *)(member == guest->member ? CC_ROLE_PRIMARY : CC_ROLE_DESTINATION);
+	row.host = g_object_get_data(G_OBJECT(member), "cc-host");
 	row.pid = process != NULL ? cc_process_get_pid(process) : 0;
 	row.start_time = process != NULL ? cc_process_get_start_time(process) : 0;
-	row.qmp_path = (gchar *)cc_qemu_get_qmp_path(guest->member);
-	row.generation = cc_qemu_get_generation(guest->member);
-	row.state = (gchar *)cc_qemu_state_to_string(cc_qemu_get_state(guest->member));
+	row.qmp_path = (gchar *)cc_qemu_get_qmp_path(member);
+	row.generation = cc_qemu_get_generation(member);
+	row.state = (gchar *)cc_qemu_state_to_string(cc_qemu_get_state(member));
 	cc_engine_changed(self);
 	if (!cc_store_member_put(self->store, &row, &error_local))
 		g_warning("guest %s: cannot save member: %s", guest->name, error_local->message);
@@ -162,9 +180,9 @@ cc_engine_member_event_cb(CcQemu *member, const gchar *kind, JsonObject *detail,
 	cc_engine_record(self, guest->name, cc_qemu_get_name(member), event_kind,
 			 json_object_ref(detail));
 	if (g_strcmp0(kind, "state") == 0)
-		cc_engine_member_save(self, guest);
+		cc_engine_member_save(self, guest, member);
 	/* an exit nobody asked for fails the guest; a clean one (guest poweroff) stops it */
-	if (g_strcmp0(kind, "exited") == 0) {
+	if (g_strcmp0(kind, "exited") == 0 && member == guest->member) {
 		g_autoptr(CcStoreGuest) row = cc_store_guest_get(self->store, guest->name, NULL);
 		const gchar *status =
 			json_object_get_string_member_with_default(detail, "status", "exited");
@@ -180,11 +198,11 @@ cc_engine_member_event_cb(CcQemu *member, const gchar *kind, JsonObject *detail,
 }
 
 static CcQemu *
-cc_engine_member_new(CcEngine *self, CcGuest *guest, const gchar *host_name, GError **error)
+cc_engine_member_new(CcEngine *self, CcGuest *guest, const gchar *host_name, const gchar *name,
+		     GError **error)
 {
 	CcBackend *backend = g_hash_table_lookup(self->backends, host_name);
 	const CcConfigHost *host = cc_config_get_host(self->config, host_name);
-	g_autofree gchar *name = cc_engine_member_name(guest->name, CC_ROLE_PRIMARY);
 	CcQemu *member;
 
 	if (backend == NULL || host == NULL) {
@@ -195,6 +213,8 @@ cc_engine_member_new(CcEngine *self, CcGuest *guest, const gchar *host_name, GEr
 	member = cc_qemu_new(backend, name, self->config->runtime_dir);
 	cc_qemu_set_timeouts(member, &self->config->timeouts);
 	cc_qemu_set_netns(member, host->netns);
+	g_object_set_data_full(G_OBJECT(member), "cc-guest", g_strdup(guest->name), g_free);
+	g_object_set_data_full(G_OBJECT(member), "cc-host", g_strdup(host_name), g_free);
 	g_signal_connect(member, "event", G_CALLBACK(cc_engine_member_event_cb), guest);
 	return member;
 }
@@ -238,14 +258,21 @@ cc_engine_argv_add(GPtrArray *argv, const gchar *opt, gchar *value)
 	g_ptr_array_add(argv, value);
 }
 
+static const gchar *
+cc_engine_host_binary(CcEngine *self, const gchar *host_name)
+{
+	const CcConfigHost *host = cc_config_get_host(self->config, host_name);
+	return host != NULL && host->binary != NULL ? host->binary : self->config->qemu_binary;
+}
+
 static GPtrArray *
-cc_engine_build_argv(CcEngine *self, CcStoreGuest *g, CcQemu *member)
+cc_engine_build_argv(CcEngine *self, CcStoreGuest *g, CcQemu *member, const gchar *host_name)
 {
 	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
 	const gchar *run = self->config->runtime_dir;
 	const gchar *mname = cc_qemu_get_name(member);
 
-	g_ptr_array_add(argv, g_strdup(self->config->qemu_binary));
+	g_ptr_array_add(argv, g_strdup(cc_engine_host_binary(self, host_name)));
 	cc_engine_argv_add(argv, "-machine", g_strdup("pc"));
 	cc_engine_argv_add(argv, "-accel", g_strdup(cc_engine_accel(self)));
 	cc_engine_argv_add(argv, "-m", g_strdup_printf("%" G_GINT64_FORMAT, g->memory_mib));
@@ -537,7 +564,7 @@ cc_engine_launch_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	const gchar *guest_name = g_object_get_data(source, "cc-guest");
 
 	self->busy--;
-	cc_engine_member_save(self, g_hash_table_lookup(self->guests, guest_name));
+	cc_engine_member_save(self, g_hash_table_lookup(self->guests, guest_name), member);
 	if (!cc_qemu_launch_finish(member, res, &error)) {
 		cc_engine_set_state_logged(self, guest_name, "failed", error->message);
 		/* whatever half-started, stop it: nothing is left running behind a failure */
@@ -588,14 +615,14 @@ cc_engine_guest_start(CcEngine *self, const gchar *name, GError **error)
 		return NULL;
 	}
 	if (guest->member == NULL) {
-		guest->member = cc_engine_member_new(self, guest, g->host, error);
+		g_autofree gchar *mname = cc_engine_member_name(name, CC_ROLE_PRIMARY);
+		guest->member = cc_engine_member_new(self, guest, g->host, mname, error);
 		if (guest->member == NULL)
 			return NULL;
-		g_object_set_data_full(G_OBJECT(guest->member), "cc-guest", g_strdup(name), g_free);
 	}
 	if (!cc_engine_set_state(self, name, "starting", NULL, error))
 		return NULL;
-	argv = cc_engine_build_argv(self, g, guest->member);
+	argv = cc_engine_build_argv(self, g, guest->member, g->host);
 	self->busy++;
 	cc_qemu_launch_async(guest->member, (const gchar *const *)argv->pdata, NULL,
 			     cc_engine_launch_cb, g_object_ref(self));
@@ -673,6 +700,279 @@ cc_engine_guest_delete(CcEngine *self, const gchar *name, GError **error)
 	return TRUE;
 }
 
+/* ------------------------------------------------------------- migration */
+
+static void
+cc_engine_migration_event_cb(CcMigration *migration, const gchar *kind, JsonObject *detail,
+			     gpointer user_data)
+{
+	CcGuest *guest = user_data;
+	CcEngine *self = guest->engine;
+	g_autoptr(GError) error_local = NULL;
+
+	cc_engine_record(self, guest->name, NULL, kind, json_object_ref(detail));
+	if (g_strcmp0(kind, "migration-started") == 0 &&
+	    !cc_store_migration_update(self->store, cc_migration_get_id(migration), "active", NULL,
+				       NULL, FALSE, &error_local))
+		g_warning("migration: %s", error_local->message);
+}
+
+static void
+cc_engine_migration_sample_cb(CcMigration *migration, gint64 t_us, JsonObject *reply,
+			      JsonObject *report, gpointer user_data)
+{
+	CcGuest *guest = user_data;
+	CcEngine *self = guest->engine;
+	g_autoptr(JsonNode) a = json_node_new(JSON_NODE_OBJECT);
+	g_autoptr(JsonNode) b = json_node_new(JSON_NODE_OBJECT);
+	g_autofree gchar *sample = NULL;
+	g_autofree gchar *rep = NULL;
+	g_autoptr(GError) error_local = NULL;
+
+	json_node_set_object(a, reply);
+	json_node_take_object(b, report);
+	sample = json_to_string(a, FALSE);
+	rep = json_to_string(b, FALSE);
+	if (!cc_store_migration_sample_add(self->store, cc_migration_get_id(migration), t_us,
+					   sample, rep, &error_local))
+		g_warning("migration sample: %s", error_local->message);
+}
+
+static gchar *
+cc_engine_json_text(JsonObject *obj)
+{
+	g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
+	json_node_take_object(node, obj);
+	return json_to_string(node, FALSE);
+}
+
+static void
+cc_engine_migration_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	CcEngine *self = CC_ENGINE(user_data);
+	CcMigration *migration = CC_MIGRATION(source);
+	const gchar *guest_name = g_object_get_data(source, "cc-guest");
+	CcGuest *guest = g_hash_table_lookup(self->guests, guest_name);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GError) error_local = NULL;
+	g_autofree gchar *result = cc_engine_json_text(cc_migration_dup_result(migration));
+	CcQemu *dest = cc_migration_get_dest(migration);
+	gboolean ok = cc_migration_run_finish(migration, res, &error);
+
+	self->busy--;
+	if (!cc_store_migration_update(
+		    self->store, cc_migration_get_id(migration),
+		    cc_migration_state_to_string(cc_migration_get_state(migration)),
+		    ok ? NULL : error->message, result, TRUE, &error_local))
+		g_warning("migration: %s", error_local->message);
+	if (ok) {
+		/* the destination is the guest now: it takes the primary's place */
+		const gchar *host = g_object_get_data(G_OBJECT(dest), "cc-host");
+		g_signal_handlers_disconnect_by_data(guest->member, guest);
+		g_object_unref(guest->member);
+		guest->member = g_object_ref(dest);
+		cc_store_member_delete(self->store, guest_name, CC_ROLE_DESTINATION, NULL);
+		cc_engine_member_save(self, guest, guest->member);
+		if (!cc_store_guest_set_host(self->store, guest_name, host, &error_local))
+			g_warning("migration: %s", error_local->message);
+		cc_engine_set_state_logged(self, guest_name, "running", NULL);
+	} else {
+		g_autofree gchar *reason = g_strdup_printf("migration %s", error->message);
+		g_signal_handlers_disconnect_by_data(dest, guest);
+		cc_store_member_delete(self->store, guest_name, CC_ROLE_DESTINATION, NULL);
+		cc_engine_set_state_logged(self, guest_name,
+					   cc_qemu_get_state(guest->member) == CC_QEMU_STATE_RUNNING
+						   ? "running"
+						   : "failed",
+					   reason);
+	}
+	g_signal_handlers_disconnect_by_data(migration, guest);
+	g_clear_object(&guest->migration);
+	g_object_unref(self);
+}
+
+static gboolean
+cc_engine_migrate_check(CcEngine *self, CcStoreGuest *g, CcGuest *guest, const gchar *to,
+			const gchar *policy, GError **error)
+{
+	if (g_strcmp0(g->state, "running") != 0 || guest == NULL || guest->member == NULL ||
+	    cc_qemu_get_state(guest->member) != CC_QEMU_STATE_RUNNING) {
+		cc_engine_conflict(g, "migrate", error);
+		return FALSE;
+	}
+	if (cc_config_get_host(self->config, to) == NULL) {
+		g_set_error(error, COLO_ERROR, COLO_ERROR_INVALID_INPUT,
+			    "host %s is not configured (see coloctl hosts)", to);
+		return FALSE;
+	}
+	if (policy != NULL && cc_config_get_policy(self->config, policy) == NULL) {
+		g_set_error(error, COLO_ERROR, COLO_ERROR_INVALID_INPUT,
+			    "no migration policy named %s in the configuration", policy);
+		return FALSE;
+	}
+	/* the source is known now; the destination is checked once it is probed */
+	if (policy != NULL && cc_config_get_policy(self->config, policy)->require_netpass &&
+	    !cc_qemu_get_caps(guest->member)->enable_when_stopped) {
+		g_set_error(error, COLO_ERROR, COLO_ERROR_CONFLICT,
+			    "policy %s requires netpass, but the source QEMU %s has no "
+			    "enable_when_stopped on filter-redirector",
+			    policy, cc_qemu_get_caps(guest->member)->version);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+JsonNode *
+cc_engine_guest_migrate(CcEngine *self, const gchar *name, JsonObject *req, GError **error)
+{
+	g_autoptr(CcStoreGuest) g = cc_store_guest_get(self->store, name, error);
+	const gchar *to = json_object_get_string_member(req, "to");
+	const gchar *policy = cc_engine_opt_string(req, "policy");
+	CcGuest *guest = g_hash_table_lookup(self->guests, name);
+	CcMigrationParams params = {0};
+	g_autofree gchar *params_text = NULL;
+	g_autofree gchar *mname = NULL;
+	g_autoptr(GPtrArray) argv = NULL;
+	CcQemu *dest;
+	gint64 id;
+
+	if (g == NULL || !cc_engine_migrate_check(self, g, guest, to, policy, error))
+		return NULL;
+	params.max_downtime_ms = (guint)json_object_get_int_member_with_default(
+		req, "max_downtime_ms", self->config->migration_downtime_ms);
+	params.bandwidth_mibps =
+		(guint)json_object_get_int_member_with_default(req, "bandwidth_mibps", 0);
+	params.dead_after_s = self->config->migration_dead_after_s;
+	params.sample_ms = self->config->migration_sample_ms;
+	params.policy = policy != NULL ? cc_config_get_policy(self->config, policy) : NULL;
+	params.address = cc_config_get_host(self->config, to)->address;
+	params.runtime_dir = self->config->runtime_dir;
+	params_text = cc_engine_json_text(json_object_ref(req));
+	id = cc_store_migration_insert(self->store, name, g->host, to, params_text, error);
+	if (id <= 0)
+		return NULL;
+	if (!cc_engine_set_state(self, name, "migrating", NULL, error))
+		return NULL;
+	mname = g_strdup_printf("%s-m%" G_GINT64_FORMAT, name, id);
+	dest = cc_engine_member_new(self, guest, to, mname, error);
+	if (dest == NULL)
+		return NULL;
+	argv = cc_engine_build_argv(self, g, dest, to);
+	g_ptr_array_remove_index(argv, argv->len - 1);
+	g_ptr_array_add(argv, g_strdup("-incoming"));
+	g_ptr_array_add(argv, g_strdup("defer"));
+	g_ptr_array_add(argv, NULL);
+	guest->migration = cc_migration_new(id, guest->member, dest, &params);
+	g_object_unref(dest);
+	g_object_set_data_full(G_OBJECT(guest->migration), "cc-guest", g_strdup(name), g_free);
+	g_signal_connect(guest->migration, "event", G_CALLBACK(cc_engine_migration_event_cb),
+			 guest);
+	g_signal_connect(guest->migration, "sample", G_CALLBACK(cc_engine_migration_sample_cb),
+			 guest);
+	self->busy++;
+	cc_migration_run_async(guest->migration, (const gchar *const *)argv->pdata,
+			       cc_engine_migration_done_cb, g_object_ref(self));
+	return cc_engine_guest_migration(self, name, FALSE, error);
+}
+
+static JsonNode *
+cc_engine_parse_text(const gchar *text)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	if (text == NULL || !json_parser_load_from_data(parser, text, -1, NULL)) {
+		JsonNode *empty = json_node_new(JSON_NODE_OBJECT);
+		json_node_take_object(empty, json_object_new());
+		return empty;
+	}
+	return json_node_copy(json_parser_get_root(parser));
+}
+
+JsonNode *
+cc_engine_guest_migration(CcEngine *self, const gchar *name, gboolean samples, GError **error)
+{
+	g_autoptr(CcStoreGuest) g = cc_store_guest_get(self->store, name, error);
+	g_autoptr(CcStoreMigration) m = NULL;
+	CcGuest *guest = g_hash_table_lookup(self->guests, name);
+	JsonObject *obj;
+	JsonNode *node;
+
+	if (g == NULL)
+		return NULL;
+	m = cc_store_migration_last(self->store, name, error);
+	if (m == NULL)
+		return NULL;
+	obj = json_object_new();
+	json_object_set_int_member(obj, "id", m->id);
+	json_object_set_string_member(obj, "guest", m->guest);
+	json_object_set_string_member(obj, "from", m->source_host);
+	json_object_set_string_member(obj, "to", m->dest_host);
+	json_object_set_string_member(obj, "state", m->state);
+	cc_engine_set_nullable(obj, "reason", m->reason);
+	json_object_set_member(obj, "params", cc_engine_parse_text(m->params));
+	json_object_set_member(obj, "result", cc_engine_parse_text(m->result));
+	if (guest != NULL && guest->migration != NULL &&
+	    cc_migration_get_id(guest->migration) == m->id) {
+		JsonObject *live = cc_migration_dup_result(guest->migration);
+		json_object_set_string_member(obj, "netpass",
+					      cc_migration_get_netpass(guest->migration));
+		json_object_set_object_member(
+			obj, "progress",
+			json_object_ref(json_object_get_object_member(live, "progress")));
+		json_object_unref(live);
+	} else {
+		JsonNode *res = json_object_get_member(obj, "result");
+		JsonObject *r = JSON_NODE_HOLDS_OBJECT(res) ? json_node_get_object(res) : NULL;
+		json_object_set_string_member(obj, "netpass",
+					      r != NULL
+						      ? json_object_get_string_member_with_default(
+								r, "netpass", "unknown")
+						      : "unknown");
+		if (r != NULL && json_object_has_member(r, "progress"))
+			json_object_set_member(
+				obj, "progress",
+				json_node_copy(json_object_get_member(r, "progress")));
+	}
+	if (samples) {
+		g_autoptr(GPtrArray) rows = cc_store_migration_samples(self->store, m->id, error);
+		JsonArray *arr;
+		if (rows == NULL) {
+			json_object_unref(obj);
+			return NULL;
+		}
+		arr = json_array_new();
+		for (guint i = 0; i < rows->len; i++) {
+			CcStoreSample *smp = g_ptr_array_index(rows, i);
+			JsonObject *so = json_object_new();
+			json_object_set_int_member(so, "t_us", smp->t_us);
+			json_object_set_member(so, "query_migrate",
+					       cc_engine_parse_text(smp->sample));
+			json_object_set_member(so, "progress", cc_engine_parse_text(smp->report));
+			json_array_add_object_element(arr, so);
+		}
+		json_object_set_array_member(obj, "samples", arr);
+	}
+	node = json_node_new(JSON_NODE_OBJECT);
+	json_node_take_object(node, obj);
+	return node;
+}
+
+JsonNode *
+cc_engine_guest_migration_cancel(CcEngine *self, const gchar *name, GError **error)
+{
+	g_autoptr(CcStoreGuest) g = cc_store_guest_get(self->store, name, error);
+	CcGuest *guest = g_hash_table_lookup(self->guests, name);
+
+	if (g == NULL)
+		return NULL;
+	if (guest == NULL || guest->migration == NULL) {
+		g_set_error(error, COLO_ERROR, COLO_ERROR_CONFLICT,
+			    "guest %s is not migrating (it is %s)", name, g->state);
+		return NULL;
+	}
+	cc_migration_cancel(guest->migration, "cancelled by request");
+	return cc_engine_guest_migration(self, name, FALSE, error);
+}
+
 /* ---------------------------------------------------------------- reattach */
 
 static void
@@ -698,6 +998,132 @@ cc_engine_attach_status_cb(GObject *source, GAsyncResult *res, gpointer user_dat
 	g_object_unref(self);
 }
 
+/* the daemon died during a migration: finish it if QEMU did, else cancel it. Either
+ * way the store ends matching what really runs. */
+static CcStoreMember *
+cc_engine_member_row(CcEngine *self, const gchar *guest, const gchar *role)
+{
+	g_autoptr(GPtrArray) rows = cc_store_member_list(self->store, guest, NULL);
+	for (guint i = 0; rows != NULL && i < rows->len; i++) {
+		CcStoreMember *m = g_ptr_array_index(rows, i);
+		if (g_strcmp0(m->role, role) == 0)
+			return g_ptr_array_steal_index(rows, i);
+	}
+	return NULL;
+}
+
+static void
+cc_engine_migration_close(CcEngine *self, const gchar *guest, const gchar *state,
+			  const gchar *reason)
+{
+	g_autoptr(CcStoreMigration) m = cc_store_migration_last(self->store, guest, NULL);
+	g_autoptr(GError) error_local = NULL;
+	if (m != NULL &&
+	    !cc_store_migration_update(self->store, m->id, state, reason, NULL, TRUE, &error_local))
+		g_warning("migration: %s", error_local->message);
+}
+
+static void
+cc_engine_resolve_adopt_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	CcEngine *self = CC_ENGINE(user_data);
+	CcQemu *dest = CC_QEMU(source);
+	const gchar *guest_name = g_object_get_data(source, "cc-guest");
+	CcGuest *guest = g_hash_table_lookup(self->guests, guest_name);
+	g_autoptr(GError) error = NULL;
+	CcQemu *old;
+
+	self->busy--;
+	if (!cc_qemu_launch_finish(dest, res, &error)) {
+		g_autofree gchar *reason = g_strdup_printf(
+			"the migration completed while coloctld was down, but the destination is "
+			"gone: %s",
+			error->message);
+		cc_engine_migration_close(self, guest_name, "failed", reason);
+		cc_store_member_delete(self->store, guest_name, CC_ROLE_DESTINATION, NULL);
+		cc_engine_set_state_logged(self, guest_name, "failed", reason);
+		g_object_unref(dest);
+		g_object_unref(self);
+		return;
+	}
+	old = guest->member;
+	g_signal_handlers_disconnect_by_data(old, guest);
+	guest->member = dest;
+	cc_store_member_delete(self->store, guest_name, CC_ROLE_DESTINATION, NULL);
+	cc_engine_member_save(self, guest, dest);
+	cc_store_guest_set_host(self->store, guest_name, g_object_get_data(source, "cc-host"),
+				NULL);
+	cc_engine_migration_close(self, guest_name, "completed",
+				  "completed while coloctld was down");
+	cc_engine_set_state_logged(self, guest_name, "running", NULL);
+	cc_qemu_stop_async(old, NULL, NULL);
+	g_object_unref(old);
+	g_object_unref(self);
+}
+
+static void
+cc_engine_resolve_cancel(CcEngine *self, CcGuest *guest, CcStoreMember *dest_row)
+{
+	g_autoptr(CcProcess) dest = NULL;
+
+	cc_qemu_execute_async(guest->member, "migrate_cancel", NULL, CC_QMP_FLAG_NONE, 0, NULL,
+			      NULL);
+	if (dest_row != NULL && dest_row->pid > 0) {
+		/* an incoming QEMU holds no guest state worth keeping */
+		dest = cc_process_new_attach((GPid)dest_row->pid, dest_row->start_time, NULL);
+		if (dest != NULL)
+			cc_process_kill(dest, SIGKILL, NULL);
+	}
+	cc_store_member_delete(self->store, guest->name, CC_ROLE_DESTINATION, NULL);
+	cc_engine_migration_close(self, guest->name, "cancelled",
+				  "coloctld restarted during the migration");
+	cc_engine_set_state_logged(self, guest->name, "running",
+				   "migration cancelled: coloctld restarted during it");
+}
+
+static void
+cc_engine_resolve_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	CcEngine *self = CC_ENGINE(user_data);
+	const gchar *guest_name = g_object_get_data(source, "cc-guest");
+	CcGuest *guest = g_hash_table_lookup(self->guests, guest_name);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) ret = cc_qemu_execute_finish(CC_QEMU(source), res, &error);
+	g_autoptr(CcStoreMember) dest_row =
+		cc_engine_member_row(self, guest_name, CC_ROLE_DESTINATION);
+	const gchar *status = NULL;
+	g_autofree gchar *mname = NULL;
+	CcQemu *dest;
+
+	self->busy--;
+	if (ret != NULL && JSON_NODE_HOLDS_OBJECT(ret))
+		status = json_object_get_string_member_with_default(json_node_get_object(ret),
+								    "status", NULL);
+	if (g_strcmp0(status, "completed") != 0 || dest_row == NULL) {
+		cc_engine_resolve_cancel(self, guest, dest_row);
+		g_object_unref(self);
+		return;
+	}
+	mname = cc_engine_member_name_from_qmp(dest_row->qmp_path, guest_name);
+	dest = cc_engine_member_new(self, guest, dest_row->host, mname, &error);
+	if (dest == NULL) {
+		cc_engine_resolve_cancel(self, guest, dest_row);
+		g_object_unref(self);
+		return;
+	}
+	self->busy++;
+	cc_qemu_attach_async(dest, (GPid)dest_row->pid, dest_row->start_time,
+			     (guint)dest_row->generation, NULL, cc_engine_resolve_adopt_cb, self);
+}
+
+static void
+cc_engine_resolve_migration(CcEngine *self, CcQemu *source)
+{
+	self->busy++;
+	cc_qemu_execute_async(source, "query-migrate", NULL, CC_QMP_FLAG_NONE, 0,
+			      cc_engine_resolve_cb, g_object_ref(self));
+}
+
 static void
 cc_engine_attach_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
@@ -713,18 +1139,20 @@ cc_engine_attach_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		reason = g_strdup_printf("member %s died while coloctld was down (%s)",
 					 cc_qemu_get_name(member), error->message);
 		cc_engine_set_state_logged(self, guest_name, "failed", reason);
-		cc_engine_member_save(self, g_hash_table_lookup(self->guests, guest_name));
+		cc_engine_member_save(self, g_hash_table_lookup(self->guests, guest_name), member);
 		cc_qemu_stop_async(member, NULL, NULL);
 		g_object_unref(self);
 		return;
 	}
-	cc_engine_member_save(self, g_hash_table_lookup(self->guests, guest_name));
+	cc_engine_member_save(self, g_hash_table_lookup(self->guests, guest_name), member);
 	g = cc_store_guest_get(self->store, guest_name, NULL);
 	if (g != NULL && g_strcmp0(g->state, "starting") == 0)
 		cc_engine_set_state_logged(self, guest_name, "running", NULL);
 	/* the status read goes into the event log */
 	cc_qemu_execute_async(member, "query-status", NULL, CC_QMP_FLAG_NONE, 0,
 			      cc_engine_attach_status_cb, self);
+	if (g != NULL && g_strcmp0(g->state, "migrating") == 0)
+		cc_engine_resolve_migration(self, member);
 	if (g != NULL && g_strcmp0(g->state, "stopping") == 0) {
 		/* the daemon died mid-stop: finish the job */
 		self->busy++;
@@ -738,6 +1166,7 @@ cc_engine_reattach_guest(CcEngine *self, CcStoreGuest *g)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) members = cc_store_member_list(self->store, g->name, &error);
 	CcStoreMember *m = NULL;
+	g_autofree gchar *mname = NULL;
 	CcGuest *guest;
 
 	for (guint i = 0; members != NULL && i < members->len; i++) {
@@ -751,12 +1180,12 @@ cc_engine_reattach_guest(CcEngine *self, CcStoreGuest *g)
 		return;
 	}
 	guest = cc_engine_guest_runtime(self, g->name);
-	guest->member = cc_engine_member_new(self, guest, m->host, &error);
+	mname = cc_engine_member_name_from_qmp(m->qmp_path, g->name);
+	guest->member = cc_engine_member_new(self, guest, m->host, mname, &error);
 	if (guest->member == NULL) {
 		cc_engine_set_state_logged(self, g->name, "failed", error->message);
 		return;
 	}
-	g_object_set_data_full(G_OBJECT(guest->member), "cc-guest", g_strdup(g->name), g_free);
 	self->busy++;
 	cc_qemu_attach_async(guest->member, (GPid)m->pid, m->start_time, (guint)m->generation, NULL,
 			     cc_engine_attach_cb, g_object_ref(self));
@@ -765,7 +1194,7 @@ cc_engine_reattach_guest(CcEngine *self, CcStoreGuest *g)
 static gboolean
 cc_engine_reattach(CcEngine *self, GError **error)
 {
-	static const gchar *const live[] = {"starting", "running", "stopping", NULL};
+	static const gchar *const live[] = {"starting", "running", "stopping", "migrating", NULL};
 	g_autoptr(GPtrArray) rows = cc_store_guest_list(self->store, error);
 
 	if (rows == NULL)

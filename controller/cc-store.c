@@ -1005,3 +1005,212 @@ cc_store_init(CcStore *self)
 	/* keys are the string literals of the call sites */
 	self->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, cc_store_stmt_finalize);
 }
+
+/* ------------------------------------------------------------ migrations */
+
+gboolean
+cc_store_guest_set_host(CcStore *self, const gchar *name, const gchar *host, GError **error)
+{
+	g_autoptr(CcStoreStmt) stmt = NULL;
+
+	g_return_val_if_fail(CC_IS_STORE(self), FALSE);
+	stmt = cc_store_prepare(
+		self, "UPDATE guests SET host = :host, updated_us = :updated_us WHERE name = :name",
+		error);
+	if (stmt == NULL)
+		return FALSE;
+	if (cc_store_bind_text(stmt, ":host", host) != SQLITE_OK ||
+	    cc_store_bind_int64(stmt, ":updated_us", g_get_real_time()) != SQLITE_OK ||
+	    cc_store_bind_text(stmt, ":name", name) != SQLITE_OK)
+		return cc_store_fail(self, error, "set guest host");
+	if (!cc_store_step_done(self, stmt, "set guest host", error))
+		return FALSE;
+	if (sqlite3_changes(self->db) == 0) {
+		g_set_error(error, COLO_ERROR, COLO_ERROR_NOT_FOUND, "no guest named %s", name);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+void
+cc_store_migration_free(CcStoreMigration *m)
+{
+	if (m == NULL)
+		return;
+	g_free(m->guest);
+	g_free(m->source_host);
+	g_free(m->dest_host);
+	g_free(m->state);
+	g_free(m->reason);
+	g_free(m->params);
+	g_free(m->result);
+	g_free(m);
+}
+
+gint64
+cc_store_migration_insert(CcStore *self, const gchar *guest, const gchar *source_host,
+			  const gchar *dest_host, const gchar *params_json, GError **error)
+{
+	g_autoptr(CcStoreStmt) stmt = NULL;
+
+	g_return_val_if_fail(CC_IS_STORE(self), 0);
+	stmt = cc_store_prepare(self,
+				"INSERT INTO migrations (guest, source_host, dest_host, state, "
+				"params, started_us) VALUES (:guest, :src, :dst, 'setup', :params, "
+				":started)",
+				error);
+	if (stmt == NULL)
+		return 0;
+	if (cc_store_bind_text(stmt, ":guest", guest) != SQLITE_OK ||
+	    cc_store_bind_text(stmt, ":src", source_host) != SQLITE_OK ||
+	    cc_store_bind_text(stmt, ":dst", dest_host) != SQLITE_OK ||
+	    cc_store_bind_text(stmt, ":params", params_json != NULL ? params_json : "{}") !=
+		    SQLITE_OK ||
+	    cc_store_bind_int64(stmt, ":started", g_get_real_time()) != SQLITE_OK) {
+		cc_store_fail(self, error, "insert migration");
+		return 0;
+	}
+	if (!cc_store_step_done(self, stmt, "insert migration", error))
+		return 0;
+	return sqlite3_last_insert_rowid(self->db);
+}
+
+gboolean
+cc_store_migration_update(CcStore *self, gint64 id, const gchar *state, const gchar *reason,
+			  const gchar *result_json, gboolean ended, GError **error)
+{
+	g_autoptr(CcStoreStmt) stmt = NULL;
+
+	g_return_val_if_fail(CC_IS_STORE(self), FALSE);
+	stmt = cc_store_prepare(
+		self,
+		"UPDATE migrations SET state = :state, reason = :reason, "
+		"result = coalesce(:result, result), ended_us = :ended WHERE id = :id",
+		error);
+	if (stmt == NULL)
+		return FALSE;
+	if (cc_store_bind_text(stmt, ":state", state) != SQLITE_OK ||
+	    cc_store_bind_text(stmt, ":reason", reason) != SQLITE_OK ||
+	    cc_store_bind_text(stmt, ":result", result_json) != SQLITE_OK ||
+	    (ended ? cc_store_bind_int64(stmt, ":ended", g_get_real_time())
+		   : sqlite3_bind_null(stmt, sqlite3_bind_parameter_index(stmt, ":ended"))) !=
+		    SQLITE_OK ||
+	    cc_store_bind_int64(stmt, ":id", id) != SQLITE_OK)
+		return cc_store_fail(self, error, "update migration");
+	if (!cc_store_step_done(self, stmt, "update migration", error))
+		return FALSE;
+	if (sqlite3_changes(self->db) == 0) {
+		g_set_error(error, COLO_ERROR, COLO_ERROR_NOT_FOUND,
+			    "no migration %" G_GINT64_FORMAT, id);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+CcStoreMigration *
+cc_store_migration_last(CcStore *self, const gchar *guest, GError **error)
+{
+	g_autoptr(CcStoreStmt) stmt = NULL;
+	CcStoreMigration *m;
+	gint rc;
+
+	g_return_val_if_fail(CC_IS_STORE(self), NULL);
+	stmt = cc_store_prepare(self,
+				"SELECT id, guest, source_host, dest_host, state, reason, params, "
+				"result, started_us, coalesce(ended_us, 0) FROM migrations "
+				"WHERE guest = :guest ORDER BY id DESC LIMIT 1",
+				error);
+	if (stmt == NULL)
+		return NULL;
+	if (cc_store_bind_text(stmt, ":guest", guest) != SQLITE_OK) {
+		cc_store_fail(self, error, "get migration");
+		return NULL;
+	}
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_DONE) {
+		g_set_error(error, COLO_ERROR, COLO_ERROR_NOT_FOUND,
+			    "guest %s has never been migrated", guest);
+		return NULL;
+	}
+	if (rc != SQLITE_ROW) {
+		cc_store_fail(self, error, "get migration");
+		return NULL;
+	}
+	m = g_new0(CcStoreMigration, 1);
+	m->id = sqlite3_column_int64(stmt, 0);
+	m->guest = cc_store_column_dup(stmt, 1);
+	m->source_host = cc_store_column_dup(stmt, 2);
+	m->dest_host = cc_store_column_dup(stmt, 3);
+	m->state = cc_store_column_dup(stmt, 4);
+	m->reason = cc_store_column_dup(stmt, 5);
+	m->params = cc_store_column_dup(stmt, 6);
+	m->result = cc_store_column_dup(stmt, 7);
+	m->started_us = sqlite3_column_int64(stmt, 8);
+	m->ended_us = sqlite3_column_int64(stmt, 9);
+	return m;
+}
+
+gboolean
+cc_store_migration_sample_add(CcStore *self, gint64 id, gint64 t_us, const gchar *sample_json,
+			      const gchar *report_json, GError **error)
+{
+	g_autoptr(CcStoreStmt) stmt = NULL;
+
+	g_return_val_if_fail(CC_IS_STORE(self), FALSE);
+	stmt = cc_store_prepare(self,
+				"INSERT INTO migration_samples (migration, t_us, sample, report) "
+				"VALUES (:id, :t, :sample, :report)",
+				error);
+	if (stmt == NULL)
+		return FALSE;
+	if (cc_store_bind_int64(stmt, ":id", id) != SQLITE_OK ||
+	    cc_store_bind_int64(stmt, ":t", t_us) != SQLITE_OK ||
+	    cc_store_bind_text(stmt, ":sample", sample_json) != SQLITE_OK ||
+	    cc_store_bind_text(stmt, ":report", report_json) != SQLITE_OK)
+		return cc_store_fail(self, error, "add migration sample");
+	return cc_store_step_done(self, stmt, "add migration sample", error);
+}
+
+/* of CcStoreSample, in the order they were taken */
+GPtrArray *
+cc_store_migration_samples(CcStore *self, gint64 id, GError **error)
+{
+	g_autoptr(CcStoreStmt) stmt = NULL;
+	g_autoptr(GPtrArray) out =
+		g_ptr_array_new_with_free_func((GDestroyNotify)cc_store_sample_free);
+	gint rc;
+
+	g_return_val_if_fail(CC_IS_STORE(self), NULL);
+	stmt = cc_store_prepare(self,
+				"SELECT t_us, sample, report FROM migration_samples "
+				"WHERE migration = :id ORDER BY rowid",
+				error);
+	if (stmt == NULL)
+		return NULL;
+	if (cc_store_bind_int64(stmt, ":id", id) != SQLITE_OK) {
+		cc_store_fail(self, error, "list samples");
+		return NULL;
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		CcStoreSample *s = g_new0(CcStoreSample, 1);
+		s->t_us = sqlite3_column_int64(stmt, 0);
+		s->sample = cc_store_column_dup(stmt, 1);
+		s->report = cc_store_column_dup(stmt, 2);
+		g_ptr_array_add(out, s);
+	}
+	if (rc != SQLITE_DONE) {
+		cc_store_fail(self, error, "list samples");
+		return NULL;
+	}
+	return g_steal_pointer(&out);
+}
+
+void
+cc_store_sample_free(CcStoreSample *s)
+{
+	if (s == NULL)
+		return;
+	g_free(s->sample);
+	g_free(s->report);
+	g_free(s);
+}

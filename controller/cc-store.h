@@ -110,4 +110,45 @@ gboolean cc_store_transaction_begin(CcStore *self, GError **error);
 gboolean cc_store_transaction_commit(CcStore *self, GError **error);
 gboolean cc_store_transaction_rollback(CcStore *self, GError **error);
 
+/* migrations (0002) */
+typedef struct {
+	gint64 id;
+	gchar *guest;
+	gchar *source_host;
+	gchar *dest_host;
+	gchar *state;  /* setup, active, completed, failed, cancelled */
+	gchar *reason; /* nullable */
+	gchar *params; /* JSON object text */
+	gchar *result; /* JSON object text */
+	gint64 started_us;
+	gint64 ended_us; /* 0 while it runs */
+} CcStoreMigration;
+
+typedef struct {
+	gint64 t_us;
+	gchar *sample; /* the query-migrate reply, JSON */
+	gchar *report; /* what cc-progress made of it, JSON */
+} CcStoreSample;
+
+void cc_store_migration_free(CcStoreMigration *m);
+void cc_store_sample_free(CcStoreSample *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CcStoreMigration, cc_store_migration_free)
+
+gboolean cc_store_guest_set_host(CcStore *self, const gchar *name, const gchar *host,
+				 GError **error);
+/* returns the new id (> 0), or 0 on error */
+gint64 cc_store_migration_insert(CcStore *self, const gchar *guest, const gchar *source_host,
+				 const gchar *dest_host, const gchar *params_json, GError **error);
+/* @result_json: NULL keeps the stored result; @ended stamps ended_us */
+gboolean cc_store_migration_update(CcStore *self, gint64 id, const gchar *state,
+				   const gchar *reason, const gchar *result_json, gboolean ended,
+				   GError **error);
+/* the guest's most recent migration; none: COLO_ERROR_NOT_FOUND */
+CcStoreMigration *cc_store_migration_last(CcStore *self, const gchar *guest, GError **error);
+gboolean cc_store_migration_sample_add(CcStore *self, gint64 id, gint64 t_us,
+				       const gchar *sample_json, const gchar *report_json,
+				       GError **error);
+/* of CcStoreSample, in the order they were taken */
+GPtrArray *cc_store_migration_samples(CcStore *self, gint64 id, GError **error);
+
 G_END_DECLS

@@ -10,6 +10,7 @@
 #include <glib-unix.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
+#include <unistd.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
@@ -907,6 +908,239 @@ coloctl_cmd_delete(Coloctl *self, const ColoctlCommand *cmd, gint argc, gchar **
 	return TRUE;
 }
 
+/* migration */
+
+static gboolean
+coloctl_migration_get(Coloctl *self, const gchar *name, gboolean samples, JsonObject **out,
+		      ColoctlReply **raw, GError **error)
+{
+	g_autofree gchar *path =
+		coloctl_guest_path(name, samples ? "/migration?samples=1" : "/migration");
+	g_autoptr(ColoctlReply) reply = coloctl_request(self, "GET", path, NULL, error);
+	JsonObject *obj;
+
+	if (reply == NULL)
+		return FALSE;
+	obj = coloctl_reply_object(reply, error);
+	if (obj == NULL)
+		return FALSE;
+	*out = json_object_ref(obj);
+	if (raw != NULL)
+		*raw = g_steal_pointer(&reply);
+	return TRUE;
+}
+
+static gdouble
+coloctl_progress_double(JsonObject *migration, const gchar *key)
+{
+	JsonObject *p;
+	if (!json_object_has_member(migration, "progress"))
+		return -1;
+	p = json_object_get_object_member(migration, "progress");
+	if (p == NULL || !json_object_has_member(p, key) ||
+	    !JSON_NODE_HOLDS_VALUE(json_object_get_member(p, key)))
+		return -1;
+	return json_node_get_double(json_object_get_member(p, key));
+}
+
+static const gchar *
+coloctl_progress_string(JsonObject *migration, const gchar *key)
+{
+	JsonObject *p;
+	if (!json_object_has_member(migration, "progress"))
+		return NULL;
+	p = json_object_get_object_member(migration, "progress");
+	return p != NULL ? json_object_get_string_member_with_default(p, key, NULL) : NULL;
+}
+
+/* one line: phase, a bar on a terminal, percent, rate and ETA */
+static gchar *
+coloctl_migration_line(JsonObject *m, gboolean bar)
+{
+	const gchar *phase = coloctl_progress_string(m, "phase");
+	gboolean stop = g_strcmp0(phase, "stop-copy") == 0;
+	gdouble pct = coloctl_progress_double(m, stop ? "stop_percent" : "precopy_percent");
+	gdouble bw = coloctl_progress_double(m, "bandwidth_bps");
+	gdouble eta = coloctl_progress_double(m, "eta_ms");
+	g_autoptr(GString) line = g_string_new(NULL);
+
+	g_string_append_printf(line, "%-9s", phase != NULL ? phase : "setup");
+	if (bar) {
+		guint filled = pct > 0 ? (guint)(pct * 30 / 100) : 0;
+		g_string_append(line, " [");
+		for (guint i = 0; i < 30; i++)
+			g_string_append_c(line, i < filled ? '#' : '.');
+		g_string_append(line, "]");
+	}
+	g_string_append_printf(line, " %5.1f%%", pct > 0 ? pct : 0.0);
+	if (bw >= 0)
+		g_string_append_printf(line, "  %7.1f MiB/s", bw / (1024 * 1024));
+	if (eta >= 0)
+		g_string_append_printf(line, "  ETA %.1f s", eta / 1000.0);
+	else if (g_strcmp0(coloctl_progress_string(m, "convergence"), "not-converging") == 0)
+		g_string_append(line, "  does not converge");
+	return g_string_free(g_steal_pointer(&line), FALSE);
+}
+
+static gboolean
+coloctl_migration_wait(Coloctl *self, const gchar *name, GError **error)
+{
+	gboolean tty = isatty(STDOUT_FILENO);
+	g_autofree gchar *last_phase = NULL;
+
+	for (;;) {
+		g_autoptr(JsonObject) m = NULL;
+		const gchar *state;
+		const gchar *phase;
+		g_autofree gchar *line = NULL;
+
+		if (!coloctl_migration_get(self, name, FALSE, &m, NULL, error))
+			return FALSE;
+		state = json_object_get_string_member_with_default(m, "state", "?");
+		phase = coloctl_progress_string(m, "phase");
+		line = coloctl_migration_line(m, tty);
+		if (tty) {
+			g_print("\r%s\033[K", line);
+		} else if (g_strcmp0(phase, last_phase) != 0) {
+			g_print("%s\n", line);
+			g_free(last_phase);
+			last_phase = g_strdup(phase);
+		}
+		if (g_strcmp0(state, "completed") == 0 || g_strcmp0(state, "failed") == 0 ||
+		    g_strcmp0(state, "cancelled") == 0) {
+			const gchar *reason =
+				json_object_get_string_member_with_default(m, "reason", NULL);
+			if (tty)
+				g_print("\n");
+			g_print("Migration %s%s%s\n", state, reason != NULL ? ": " : "",
+				reason != NULL ? reason : "");
+			if (g_strcmp0(state, "completed") != 0) {
+				g_set_error(error, COLOCTL_ERROR, COLOCTL_EXIT_INTERNAL,
+					    "migration %s", state);
+				return FALSE;
+			}
+			return TRUE;
+		}
+		g_usleep(250 * G_TIME_SPAN_MILLISECOND);
+	}
+}
+
+static gboolean
+coloctl_cmd_migrate(Coloctl *self, const ColoctlCommand *cmd, gint argc, gchar **argv,
+		    GError **error)
+{
+	g_autofree gchar *to = NULL;
+	g_autofree gchar *downtime = NULL;
+	g_autofree gchar *bandwidth = NULL;
+	g_autofree gchar *policy = NULL;
+	gboolean wait = FALSE;
+	const GOptionEntry entries[] = {
+		{"to", 0, 0, G_OPTION_ARG_STRING, &to, "Target host (required)", "HOST"},
+		{"max-downtime", 0, 0, G_OPTION_ARG_STRING, &downtime, "Downtime limit", "MS"},
+		{"bandwidth", 0, 0, G_OPTION_ARG_STRING, &bandwidth, "Bandwidth limit", "MIBPS"},
+		{"policy", 0, 0, G_OPTION_ARG_STRING, &policy, "Policy from the config", "NAME"},
+		{"wait", 0, 0, G_OPTION_ARG_NONE, &wait, "Show progress until it ends", NULL},
+		G_OPTION_ENTRY_NULL};
+	g_autoptr(JsonObject) obj = json_object_new();
+	g_autoptr(JsonNode) body = NULL;
+	g_autofree gchar *path = NULL;
+	g_autoptr(ColoctlReply) reply = NULL;
+	gint64 n = 0;
+
+	if (!coloctl_parse_command(cmd, entries, &argc, &argv, 1, 1, error))
+		return FALSE;
+	if (!coloctl_check_name(argv[1], error))
+		return FALSE;
+	if (to == NULL)
+		return coloctl_usage_error(error, "migrate: --to HOST is required");
+	json_object_set_string_member(obj, "to", to);
+	if (downtime != NULL) {
+		if (!coloctl_parse_number("--max-downtime", downtime, 1, &n, error))
+			return FALSE;
+		json_object_set_int_member(obj, "max_downtime_ms", n);
+	}
+	if (bandwidth != NULL) {
+		if (!coloctl_parse_number("--bandwidth", bandwidth, 1, &n, error))
+			return FALSE;
+		json_object_set_int_member(obj, "bandwidth_mibps", n);
+	}
+	if (policy != NULL)
+		json_object_set_string_member(obj, "policy", policy);
+	body = json_node_init_object(json_node_alloc(), obj);
+	path = coloctl_guest_path(argv[1], "/migrate");
+	reply = coloctl_request(self, "POST", path, body, error);
+	if (reply == NULL)
+		return FALSE;
+	if (self->json && !wait) {
+		coloctl_print_raw(reply);
+		return TRUE;
+	}
+	if (!wait) {
+		g_print("Migrating guest '%s' to %s\n", argv[1], to);
+		return TRUE;
+	}
+	return coloctl_migration_wait(self, argv[1], error);
+}
+
+static gboolean
+coloctl_cmd_migrate_cancel(Coloctl *self, const ColoctlCommand *cmd, gint argc, gchar **argv,
+			   GError **error)
+{
+	g_autoptr(JsonObject) obj = json_object_new();
+	g_autoptr(JsonNode) body = json_node_init_object(json_node_alloc(), obj);
+	g_autofree gchar *path = NULL;
+	g_autoptr(ColoctlReply) reply = NULL;
+
+	if (!coloctl_parse_command(cmd, NULL, &argc, &argv, 1, 1, error))
+		return FALSE;
+	if (!coloctl_check_name(argv[1], error))
+		return FALSE;
+	path = coloctl_guest_path(argv[1], "/migration/cancel");
+	reply = coloctl_request(self, "POST", path, body, error);
+	if (reply == NULL)
+		return FALSE;
+	if (self->json)
+		coloctl_print_raw(reply);
+	else
+		g_print("Cancelling the migration of guest '%s'\n", argv[1]);
+	return TRUE;
+}
+
+static gboolean
+coloctl_cmd_migration(Coloctl *self, const ColoctlCommand *cmd, gint argc, gchar **argv,
+		      GError **error)
+{
+	gboolean samples = FALSE;
+	const GOptionEntry entries[] = {{"samples", 0, 0, G_OPTION_ARG_NONE, &samples,
+					 "Include every query-migrate sample (with --json)", NULL},
+					G_OPTION_ENTRY_NULL};
+	g_autoptr(JsonObject) m = NULL;
+	g_autoptr(ColoctlReply) raw = NULL;
+	g_autofree gchar *line = NULL;
+
+	if (!coloctl_parse_command(cmd, entries, &argc, &argv, 1, 1, error))
+		return FALSE;
+	if (!coloctl_check_name(argv[1], error))
+		return FALSE;
+	if (!coloctl_migration_get(self, argv[1], samples, &m, &raw, error))
+		return FALSE;
+	if (self->json) {
+		coloctl_print_raw(raw);
+		return TRUE;
+	}
+	line = coloctl_migration_line(m, FALSE);
+	g_print("Migration %" G_GINT64_FORMAT ": %s -> %s, %s%s%s\n",
+		json_object_get_int_member_with_default(m, "id", 0),
+		json_object_get_string_member_with_default(m, "from", "?"),
+		json_object_get_string_member_with_default(m, "to", "?"),
+		json_object_get_string_member_with_default(m, "state", "?"),
+		json_object_get_string_member_with_default(m, "reason", NULL) != NULL ? ": " : "",
+		json_object_get_string_member_with_default(m, "reason", ""));
+	g_print("Netpass:   %s\n", json_object_get_string_member_with_default(m, "netpass", "?"));
+	g_print("Progress:  %s\n", line);
+	return TRUE;
+}
+
 /* events */
 
 static void
@@ -1350,6 +1584,11 @@ static const ColoctlCommand coloctl_commands[] = {
 	{"start", "NAME", "Start a guest", coloctl_cmd_start},
 	{"stop", "NAME [--force]", "Stop a guest", coloctl_cmd_stop},
 	{"delete", "NAME", "Delete a guest", coloctl_cmd_delete},
+	{"migrate", "NAME --to HOST [--max-downtime MS] [--bandwidth MIBPS] [--policy P] [--wait]",
+	 "Live-migrate a running guest", coloctl_cmd_migrate},
+	{"migrate-cancel", "NAME", "Cancel a running migration", coloctl_cmd_migrate_cancel},
+	{"migration", "NAME [--samples]", "Show the current or last migration",
+	 coloctl_cmd_migration},
 	{"events", "[-f|--follow] [--after ID]", "Print the events, or follow them",
 	 coloctl_cmd_events},
 	{"hosts", "", "List the hosts guests can run on", coloctl_cmd_hosts},

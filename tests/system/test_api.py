@@ -144,15 +144,20 @@ class ApiTest(unittest.TestCase):
                 continue  # streams; covered by test_sse
             path = path.replace("{name}", "idle")
             body = {} if method == "POST" else None
-            if method == "DELETE" or path.endswith("/start") or path.endswith("/stop"):
+            if method == "DELETE" or method == "POST" and "{name}" in route:
                 # must exist: anything but 404 no-route and 405
                 r = self.d.request(method, path.replace("idle", "nosuch"), body=body)
-                self.assertEqual(r.status, 404, r)
-                self.assertEqual(r.json()["code"], "not-found")
+                # routed: refused for the guest or the body, never "no such route"
+                self.assertIn(r.status, (400, 404), r)
+                self.assertNotIn(r.json()["code"], ("no-route", "method-not-allowed"))
                 continue
             if method == "POST":
                 continue  # create: covered by the table
             r = self.d.request(method, path)
+            if r.status == 404:
+                # exists, but "idle" has no such thing yet (a migration)
+                self.assertEqual(r.json()["code"], "not-found", (route, r))
+                continue
             self.assertEqual(r.status, 200, (route, r))
 
     def test_list_follows_changes(self):

@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""Live migration with real QEMU (TCG) and the tiny guest: a completed
+migration with its progress history, cancel, a dead transfer, the destination
+or the source killed mid-way, the daemon killed mid-way, the netpass path on
+QEMU 7.2, and a version mismatch refused before anything starts."""
+
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from daemon_harness import Daemon, Serial, guest_body, make_disk, pid_alive, wait_for  # noqa: E402
+
+FAKE_CONF = "[default]\nversion=8.0.0\n"
+
+
+class MigrationTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="coloctl-mig-")
+        fake_conf = os.path.join(self.tmp, "fake.conf")
+        with open(fake_conf, "w") as f:
+            f.write(FAKE_CONF)
+        os.environ["FAKE_QMP_CONFIG"] = fake_conf
+        extra = ("[host local]\naddress=127.0.0.1\n"
+                 "[host other]\naddress=127.0.0.1\nqemu-binary=%s\n"
+                 "[policy strict]\nrequire-netpass=true\n"
+                 "[migration]\ndead-after-s=3\n" % os.environ["FAKE_QMP"])
+        self.d = Daemon(config_extra=extra, keep_dirs=self.tmp).start()
+
+    def tearDown(self):
+        self.d.cleanup()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def boot(self, name, dirty=0):
+        disk = make_disk(self.tmp, f"{name}.raw")
+        body = guest_body(name, disk, append=f"quiet coloctl.dirty={dirty}")
+        self.assertEqual(self.d.post("/v1/guests", body).status, 201)
+        self.assertEqual(self.d.post(f"/v1/guests/{name}/start", {}).status, 202)
+        g = self.d.wait_state(name, "running")
+        console = os.path.join(self.d.runtime_dir, f"{name}-primary.console")
+        wait_for("ready marker", lambda: os.path.exists(console) and
+                 "COLOCTL-GUEST-READY" in open(console, errors="replace").read(), 120)
+        return g["members"][0]["pid"]
+
+    def migrate(self, name, **body):
+        body.setdefault("to", "local")
+        r = self.d.post(f"/v1/guests/{name}/migrate", body)
+        self.assertEqual(r.status, 202, r)
+        return r.json()
+
+    def migration(self, name, samples=False):
+        r = self.d.get(f"/v1/guests/{name}/migration" + ("?samples=1" if samples else ""))
+        self.assertEqual(r.status, 200, r)
+        return r.json()
+
+    def wait_migration(self, name, states=("completed", "failed", "cancelled"), timeout=180):
+        return wait_for(f"migration of {name} to end",
+                        lambda: (lambda m: m if m["state"] in states else None)(
+                            self.migration(name)), timeout)
+
+    def dest_pid(self, name):
+        def find():
+            for m in self.d.guest(name)["members"]:
+                if m["role"] == "destination" and m["pid"] > 0:
+                    self.d.members.add(m["pid"])
+                    return m["pid"]
+            return None
+        return wait_for("destination member", find, 60)
+
+    def test_completed_with_history(self):
+        src = self.boot("mover", dirty=1)
+        serial = Serial(os.path.join(self.d.runtime_dir, "mover-primary.serial"))
+        up1 = serial.uptime()
+        serial.close()
+        self.migrate("mover", bandwidth_mibps=64, max_downtime_ms=500)
+        m = self.wait_migration("mover")
+        self.assertEqual(m["state"], "completed", m)
+        # QEMU 7.2 has no enable_when_stopped: said, and the migration went ahead
+        self.assertEqual(m["netpass"], "unavailable")
+        g = self.d.wait_state("mover", "running")
+        self.assertEqual(len(g["members"]), 1)
+        new = g["members"][0]
+        self.assertEqual(new["role"], "primary")
+        self.assertNotEqual(new["pid"], src)
+        wait_for("source gone", lambda: not pid_alive(src), 30)
+        # the guest carried on: its uptime went on from where it was
+        serial = Serial(new["qmp"].replace(".qmp", ".serial"))
+        self.assertGreater(serial.uptime(), up1)
+        serial.close()
+        full = self.migration("mover", samples=True)
+        samples = full["samples"]
+        self.assertGreater(len(samples), 2)
+        pct = [s["progress"]["precopy_percent"] for s in samples]
+        self.assertEqual(pct, sorted(pct), "precopy progress went backwards")
+        self.assertIn("downtime", full["result"]["final"])
+        kinds = [e["kind"] for e in self.d.events() if e["guest"] == "mover"]
+        for k in ("migration-setup", "migration-started", "migration-ended"):
+            self.assertIn(k, kinds)
+
+    def test_cancel(self):
+        src = self.boot("stay", dirty=16)
+        self.migrate("stay", bandwidth_mibps=4)
+        self.dest_pid("stay")
+        wait_for("active", lambda: self.migration("stay")["state"] == "active", 60)
+        r = self.d.post("/v1/guests/stay/migration/cancel", {})
+        self.assertEqual(r.status, 202, r)
+        m = self.wait_migration("stay")
+        self.assertEqual(m["state"], "cancelled")
+        g = self.d.wait_state("stay", "running")
+        self.assertEqual(g["members"][0]["pid"], src)
+        self.assertTrue(pid_alive(src))
+        self.assertEqual([x["role"] for x in g["members"]], ["primary"])
+
+    def test_destination_killed(self):
+        src = self.boot("keep", dirty=16)
+        self.migrate("keep", bandwidth_mibps=4)
+        dest = self.dest_pid("keep")
+        wait_for("active", lambda: self.migration("keep")["state"] == "active", 60)
+        os.kill(dest, signal.SIGKILL)
+        m = self.wait_migration("keep")
+        self.assertEqual(m["state"], "failed")
+        self.assertIn("destination", m["reason"])
+        g = self.d.wait_state("keep", "running")
+        self.assertEqual(g["members"][0]["pid"], src)
+        self.assertTrue(pid_alive(src))
+
+    def test_source_killed(self):
+        src = self.boot("lost", dirty=16)
+        self.migrate("lost", bandwidth_mibps=4)
+        dest = self.dest_pid("lost")
+        wait_for("active", lambda: self.migration("lost")["state"] == "active", 60)
+        os.kill(src, signal.SIGKILL)
+        m = self.wait_migration("lost")
+        self.assertEqual(m["state"], "failed")
+        self.assertIn("source", m["reason"])
+        g = self.d.wait_state("lost", "failed")
+        self.assertTrue(g["reason"])
+        wait_for("destination cleaned up", lambda: not pid_alive(dest), 30)
+
+    def test_dead_transfer(self):
+        src = self.boot("frozen", dirty=16)
+        self.migrate("frozen", bandwidth_mibps=4)
+        dest = self.dest_pid("frozen")
+        wait_for("active", lambda: self.migration("frozen")["state"] == "active", 60)
+        os.kill(dest, signal.SIGSTOP)
+        try:
+            m = self.wait_migration("frozen", timeout=120)
+        finally:
+            if pid_alive(dest):
+                os.kill(dest, signal.SIGCONT)
+        self.assertEqual(m["state"], "cancelled", m)
+        self.assertIn("dead", m["reason"])
+        g = self.d.wait_state("frozen", "running")
+        self.assertEqual(g["members"][0]["pid"], src)
+        kinds = [(e["kind"], e["detail"].get("step")) for e in self.d.events()
+                 if e["guest"] == "frozen"]
+        self.assertIn(("migration-policy", "cancel-dead-transfer"), kinds)
+
+    def test_daemon_killed_mid_migration(self):
+        src = self.boot("bumpy", dirty=16)
+        self.migrate("bumpy", bandwidth_mibps=4)
+        dest = self.dest_pid("bumpy")
+        wait_for("active", lambda: self.migration("bumpy")["state"] == "active", 60)
+        self.d.kill9()
+        self.d.start()
+        m = self.wait_migration("bumpy", states=("completed", "cancelled"))
+        g = self.d.wait_state("bumpy", "running")
+        running = [x for x in g["members"]]
+        self.assertEqual(len(running), 1)
+        pid = running[0]["pid"]
+        self.assertTrue(pid_alive(pid))
+        # the store matches what really runs
+        if m["state"] == "cancelled":
+            self.assertEqual(pid, src)
+            wait_for("destination gone", lambda: not pid_alive(dest), 30)
+        else:
+            self.assertEqual(pid, dest)
+            wait_for("source gone", lambda: not pid_alive(src), 30)
+
+    def test_refusals(self):
+        src = self.boot("picky")
+        # a different QEMU on the target host: refused before the migration starts
+        self.migrate("picky", to="other")
+        m = self.wait_migration("picky")
+        self.assertEqual(m["state"], "failed")
+        self.assertIn("version mismatch", m["reason"])
+        self.assertIn("8.0.0", m["reason"])
+        g = self.d.wait_state("picky", "running")
+        self.assertEqual(g["members"][0]["pid"], src)
+        # a policy that needs netpass, on QEMU 7.2
+        r = self.d.post("/v1/guests/picky/migrate", {"to": "local", "policy": "strict"})
+        self.assertEqual(r.status, 409, r)
+        self.assertIn("enable_when_stopped", r.json()["detail"])
+        r = self.d.post("/v1/guests/picky/migrate", {"to": "nowhere"})
+        self.assertEqual(r.status, 400, r)
+        r = self.d.post("/v1/guests/picky/migrate", {"to": "local", "policy": "nosuch"})
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(self.d.guest("picky")["state"], "running")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
