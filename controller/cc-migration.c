@@ -633,7 +633,6 @@ cc_migration_netpass_dest_filter(CcMigration *self, JsonNode *ret)
 	json_object_set_string_member(args, "netdev", CC_GUEST_NETDEV);
 	json_object_set_string_member(args, "queue", "rx");
 	json_object_set_string_member(args, "indev", CC_NETPASS_CHARDEV);
-	json_object_set_boolean_member(args, "enable_when_stopped", TRUE);
 	cc_migration_call(self, self->dest, "object-add", args, "netpass: destination redirector",
 			  cc_migration_netpass_source_chardev);
 }

@@ -20,8 +20,8 @@
  *   the boundary value R_b, and progress is judged on R_b only.
  * - precopy_percent: first pass transferred / total, then (total - R_b) / total at the last
  *   boundary, where total also counts the stop-copy-only data; never decreases, at most 99.9
- *   until completed, then 100. naive_percent is what
- *   management layers show today, 100 - ram.remaining * 100 / total; it saw-tooths.
+ *   until completed, then 100. naive_percent is the figure management layers show today,
+ *   100 - ram.remaining * 100 / total; it saw-tooths.
  * - Stop-copy: the predicted size is R + the configured device-state bytes, the predicted
  *   downtime size / B. Both are frozen when the stop phase starts: status pre-switchover or
  *   device, cc_progress_set_stopped(), or downtime-bytes > 0 (without pause-before-switchover
@@ -42,9 +42,9 @@
  * - Verdicts: converging / not-converging (unknown before the first boundary; converging once
  *   completed). stall: no new minimum of R_b (1 % lower than the best) for stall_iterations
  *   boundaries, or for stall_seconds after at least one boundary; a stall makes the run
- *   not-converging whatever rho says, unless min R_b + device state already fits T. dead:
- * ram.transferred unchanged for dead_transfer_s while data must flow (active, device,
- * postcopy-active): a network or QEMU hang.
+ *   not-converging whatever rho says, unless min R_b + device state already fits T.
+ *   dead: transferred unchanged for dead_transfer_s while data must flow (active, device,
+ *   postcopy-active): a network or QEMU hang.
  * - Advice, when not converging, the first step of the policy ladder that fits the numbers:
  *   abort when dead (never postcopy). When S alone exceeds T only a longer downtime helps:
  *   raise-downtime if S / B is within downtime_cap_ms, else pause (stop the VM to finish).

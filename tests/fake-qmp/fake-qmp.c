@@ -1270,6 +1270,17 @@ array_remove_named(JsonArray *arr, const gchar *name)
 }
 
 /* apply the configuration's view of the schema to one entry */
+static gboolean
+schema_has_member(JsonArray *members, const gchar *name)
+{
+	for (guint i = 0; i < json_array_get_length(members); i++) {
+		JsonObject *m = json_array_get_object_element(members, i);
+		if (m != NULL && g_strcmp0(object_get_string(m, "name"), name) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
 static void
 schema_patch(FakeServer *server, JsonObject *entry)
 {
@@ -1280,6 +1291,16 @@ schema_patch(FakeServer *server, JsonObject *entry)
 	if (!server->cfg->x_colo && g_strcmp0(meta, "enum") == 0) {
 		array_remove_string(object_get_array(entry, "values"), "x-colo");
 		array_remove_named(members, "x-colo");
+	}
+	/* FilterRedirectorProperties, the only object type with both indev and outdev */
+	if (server->cfg->enable_when_stopped && members != NULL && g_strcmp0(meta, "object") == 0 &&
+	    schema_has_member(members, "indev") && schema_has_member(members, "outdev")) {
+		JsonObject *member = json_object_new();
+
+		json_object_set_string_member(member, "name", "enable_when_stopped");
+		json_object_set_null_member(member, "default");
+		json_object_set_string_member(member, "type", "bool");
+		json_array_add_object_element(members, member);
 	}
 	if (server->cfg->migrate_remaining && members != NULL &&
 	    g_strcmp0(name, server->query_migrate_ret) == 0) {
@@ -1722,7 +1743,31 @@ cmd_query_migrate(FakeRequest *req, JsonObject *args G_GNUC_UNUSED, GError **err
 	}
 	if (server->cfg->migrate_remaining)
 		json_object_set_int_member(ret, "remaining", 0);
+	if (server->incoming_started) {
+		/* like QEMU listening on port 0: where it really listens */
+		JsonArray *addrs = json_array_new();
+		JsonObject *a = json_object_new();
+		json_object_set_string_member(a, "type", "inet");
+		json_object_set_string_member(a, "host", "127.0.0.1");
+		json_object_set_string_member(a, "port", "49999");
+		json_array_add_object_element(addrs, a);
+		json_object_set_array_member(ret, "socket-address", addrs);
+	}
 	return node_new_object(ret);
+}
+
+/* the machine type, as QEMU answers for /machine; other paths are not found */
+static JsonNode *
+cmd_qom_get(FakeRequest *req, JsonObject *args, GError **error)
+{
+	const gchar *path = object_get_string(args, "path");
+	const gchar *property = object_get_string(args, "property");
+
+	if (g_strcmp0(path, "/machine") == 0 && g_strcmp0(property, "type") == 0)
+		return json_node_init_string(json_node_alloc(), "pc-i440fx-7.2-machine");
+	g_set_error(error, FAKE_QMP_ERROR, FAKE_QMP_ERROR_DEVICE_NOT_FOUND, "Device '%s' not found",
+		    path != NULL ? path : "");
+	return NULL;
 }
 
 static JsonNode *
@@ -1916,6 +1961,8 @@ static const struct {
 	{"x-colo-lost-heartbeat", cmd_x_colo_lost_heartbeat},
 	{"query-colo-status", cmd_query_colo_status},
 	{"object-add", cmd_accept},
+	{"qom-get", cmd_qom_get},
+	{"qom-set", cmd_accept},
 	{"object-del", cmd_accept},
 	{"chardev-add", cmd_accept},
 	{"chardev-remove", cmd_accept},

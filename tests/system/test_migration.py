@@ -4,6 +4,7 @@ migration with its progress history, cancel, a dead transfer, the destination
 or the source killed mid-way, the daemon killed mid-way, the netpass path on
 QEMU 7.2, and a version mismatch refused before anything starts."""
 
+import json
 import os
 import shutil
 import signal
@@ -199,6 +200,66 @@ class MigrationTest(unittest.TestCase):
         r = self.d.post("/v1/guests/picky/migrate", {"to": "local", "policy": "nosuch"})
         self.assertEqual(r.status, 400, r)
         self.assertEqual(self.d.guest("picky")["state"], "running")
+
+
+class NetpassFakeTest(unittest.TestCase):
+    """The netpass path QEMU 7.2 cannot take: both QEMUs are the fake server with
+    filter-redirector enable_when_stopped, and its command log shows exactly what
+    the controller asked for, in order."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="coloctl-netpass-")
+        self.log = os.path.join(self.tmp, "qmp.log")
+        conf = os.path.join(self.tmp, "fake.conf")
+        with open(conf, "w") as f:
+            f.write("[default]\nenable-when-stopped=true\nlog=%s\n" % self.log)
+        os.environ["FAKE_QMP_CONFIG"] = conf
+        self.d = Daemon(keep_dirs=self.tmp)
+        with open(self.d.config, "w") as f:
+            f.write("[qemu]\nbinary=%s\n" % os.environ["FAKE_QMP"])
+        self.d.start()
+
+    def tearDown(self):
+        self.d.cleanup()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def test_netpass_commands(self):
+        disk = make_disk(self.tmp)
+        body = {"name": "np", "memory_mib": 128, "disk": disk, "net": "bridge:br0"}
+        self.assertEqual(self.d.post("/v1/guests", body).status, 201)
+        self.assertEqual(self.d.post("/v1/guests/np/start", {}).status, 202)
+        self.d.wait_state("np", "running")
+        r = self.d.post("/v1/guests/np/migrate", {"to": "local"})
+        self.assertEqual(r.status, 202, r)
+        mid = r.json()["id"]
+        sock = os.path.join(self.d.runtime_dir, f"migration-{mid}.netpass")
+
+        def netpass_lines():
+            out = []
+            for line in open(self.log):
+                e = json.loads(line)
+                if e["execute"] in ("chardev-add", "object-add"):
+                    out.append((e["name"], e["execute"], e["arguments"]))
+            return out if len(out) >= 4 else None
+        got = wait_for("netpass commands", netpass_lines, 60)
+        dest, src = f"np-m{mid}", "np-primary"
+        addr = {"type": "unix", "data": {"path": sock}}
+        want = [
+            (dest, "chardev-add", {"id": "cc-np0", "backend": {"type": "socket", "data": {
+                "addr": addr, "server": True, "wait": False}}}),
+            (dest, "object-add", {"qom-type": "filter-redirector", "id": "cc-np-in",
+                                  "netdev": "hn0", "queue": "rx", "indev": "cc-np0"}),
+            (src, "chardev-add", {"id": "cc-np0", "backend": {"type": "socket", "data": {
+                "addr": addr, "server": False, "reconnect": 1}}}),
+            (src, "object-add", {"qom-type": "filter-redirector", "id": "cc-np-out",
+                                 "netdev": "hn0", "queue": "rx", "outdev": "cc-np0",
+                                 "enable_when_stopped": True, "status": "off"}),
+        ]
+        self.assertEqual(got, want)
+        m = wait_for("netpass reported", lambda: (lambda j: j if j["netpass"] != "unavailable"
+                                                   else None)(self.d.get(
+                                                       "/v1/guests/np/migration").json()), 30)
+        self.assertEqual(m["netpass"], "configured", m)
 
 
 if __name__ == "__main__":

@@ -218,7 +218,7 @@ def record(name, sc, guest, out_dir):
             for role in ("src", "dst"):
                 argv = qemu_argv(guest, tmp, role, sc["dirty"])
                 procs.append(subprocess.Popen(argv, stdin=subprocess.DEVNULL))
-            src_p, dst_p = procs
+            dst_p = procs[1]
             t_boot = time.monotonic()
             src = Qmp(tmp + "/src.qmp", t_boot)
             dst = Qmp(tmp + "/dst.qmp", t_boot)
