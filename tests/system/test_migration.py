@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -76,7 +77,18 @@ class MigrationTest(unittest.TestCase):
         serial = Serial(os.path.join(self.d.runtime_dir, "mover-primary.serial"))
         up1 = serial.uptime()
         serial.close()
-        self.migrate("mover", bandwidth_mibps=64, max_downtime_ms=500)
+        # through the CLI, piped: one line per phase, exit 0 once completed
+        env = dict(os.environ, COLOCTL_RUNTIME_DIR=self.d.runtime_dir)
+        p = subprocess.run([os.environ["COLOCTL"], "migrate", "mover", "--to", "local",
+                            "--bandwidth", "64", "--max-downtime", "500", "--wait"],
+                           env=env, capture_output=True, text=True, timeout=300)
+        self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
+        lines = p.stdout.strip().splitlines()
+        self.assertEqual(lines[-1], "Migration completed", lines)
+        phases = [ln.split()[0] for ln in lines[:-1]]
+        self.assertIn("precopy", phases)
+        self.assertEqual(len(phases), len(set(phases)), "one line per phase when piped")
+        self.assertNotIn("\r", p.stdout)
         m = self.wait_migration("mover")
         self.assertEqual(m["state"], "completed", m)
         # QEMU 7.2 has no enable_when_stopped: said, and the migration went ahead
