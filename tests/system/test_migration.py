@@ -214,6 +214,65 @@ class MigrationTest(unittest.TestCase):
         self.assertEqual(self.d.guest("picky")["state"], "running")
 
 
+def ip(*args):
+    subprocess.run(["ip", *args], check=True, capture_output=True)
+
+
+@unittest.skipUnless(os.geteuid() == 0, "network namespaces need root")
+class LinkCutTest(unittest.TestCase):
+    """Two hosts in their own network namespaces, joined by a veth pair. The link
+    goes down mid-migration: a dead transfer, a cancel, the source runs on."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="coloctl-linkcut-")
+        tag = str(os.getpid() % 100000)
+        self.ns = [f"cca{tag}", f"ccb{tag}"]
+        self.veth = [f"cca{tag}v", f"ccb{tag}v"]
+        for n in self.ns:
+            ip("netns", "add", n)
+            ip("-n", n, "link", "set", "lo", "up")
+        ip("link", "add", self.veth[0], "netns", self.ns[0], "type", "veth",
+           "peer", "name", self.veth[1], "netns", self.ns[1])
+        for i, (n, v) in enumerate(zip(self.ns, self.veth)):
+            ip("-n", n, "addr", "add", f"10.77.0.{i + 1}/24", "dev", v)
+            ip("-n", n, "link", "set", v, "up")
+        extra = ("[host a]\naddress=10.77.0.1\nnetns=%s\n"
+                 "[host b]\naddress=10.77.0.2\nnetns=%s\n"
+                 "[migration]\ndead-after-s=3\n" % (self.ns[0], self.ns[1]))
+        self.d = Daemon(config_extra=extra, keep_dirs=self.tmp).start()
+
+    def tearDown(self):
+        self.d.cleanup()
+        for n in self.ns:
+            subprocess.run(["ip", "netns", "del", n], capture_output=True)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def test_link_cut(self):
+        disk = make_disk(self.tmp)
+        body = guest_body("wire", disk, append="quiet coloctl.dirty=16", host="a")
+        self.assertEqual(self.d.post("/v1/guests", body).status, 201)
+        self.assertEqual(self.d.post("/v1/guests/wire/start", {}).status, 202)
+        src = self.d.wait_state("wire", "running")["members"][0]["pid"]
+        # the member really runs in host a's namespace
+        self.assertEqual(os.stat(f"/proc/{src}/ns/net").st_ino,
+                         os.stat(f"/run/netns/{self.ns[0]}").st_ino)
+        r = self.d.post("/v1/guests/wire/migrate", {"to": "b", "bandwidth_mibps": 4})
+        self.assertEqual(r.status, 202, r)
+        wait_for("bytes moving", lambda: (lambda j: j if j["state"] == "active" and (
+            j.get("progress") or {}).get("transferred_bytes", 0) > 0 else None)(
+            self.d.get("/v1/guests/wire/migration").json()), 60)
+        ip("-n", self.ns[0], "link", "set", self.veth[0], "down")
+        m = wait_for("migration end", lambda: (lambda j: j if j["state"] in (
+            "completed", "failed", "cancelled") else None)(
+            self.d.get("/v1/guests/wire/migration").json()), 120)
+        self.assertEqual(m["state"], "cancelled", m)
+        self.assertIn("dead", m["reason"])
+        g = self.d.wait_state("wire", "running")
+        self.assertEqual(g["host"], "a")
+        self.assertEqual(g["members"][0]["pid"], src)
+        self.assertTrue(pid_alive(src))
+
+
 class NetpassFakeTest(unittest.TestCase):
     """The netpass path QEMU 7.2 cannot take: both QEMUs are the fake server with
     filter-redirector enable_when_stopped, and its command log shows exactly what
