@@ -12,6 +12,8 @@
 #define CC_PROGRESS_NEW_MINIMUM_RATIO 0.99
 #define CC_PROGRESS_PERCENT_MAX       99.9
 #define CC_PROGRESS_DEFAULT_PAGE_SIZE 4096
+/* pages the first pass must have sent before its zero-page share is trusted */
+#define CC_PROGRESS_ZERO_SHARE_MIN_PAGES 256
 
 /* one query-migrate reply; -1 marks a missing member */
 typedef struct {
@@ -27,6 +29,8 @@ typedef struct {
 	gint64 dirty_sync_count;
 	gint64 page_size;
 	gint64 downtime_bytes;
+	gint64 normal;    /* pages sent whole */
+	gint64 duplicate; /* zero pages: a few header bytes each on the wire */
 	gdouble mbps;
 } CcProgressSample;
 
@@ -38,6 +42,7 @@ struct _CcProgress {
 	gboolean stopped;     /* cc_progress_set_stopped() was called */
 	gboolean stop_frozen; /* the stop-copy prediction is final */
 	gboolean first_pass_done;
+	gdouble zero_share; /* of the pages sent in the first pass, -1 unknown */
 	gint64 t_start_us;
 	/* bandwidth: the reference point of the next figure */
 	gboolean bw_ref_valid;
@@ -103,6 +108,7 @@ cc_progress_new(const CcProgressConfig *cfg)
 	cc_progress_config_sanitize(&self->cfg);
 	self->status = g_strdup("");
 	self->sync_count = -1;
+	self->zero_share = -1;
 	self->last_transferred = -1;
 	self->t_pause_first_us = -1;
 	self->report.phase = CC_PROGRESS_PHASE_NONE;
@@ -197,6 +203,8 @@ cc_progress_parse_ram(JsonObject *ram, CcProgressSample *s, GError **error)
 		{"dirty-sync-count", &s->dirty_sync_count},
 		{"page-size", &s->page_size},
 		{"downtime-bytes", &s->downtime_bytes},
+		{"normal", &s->normal},
+		{"duplicate", &s->duplicate},
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(counts); i++) {
@@ -232,6 +240,8 @@ cc_progress_parse(JsonObject *reply, CcProgressSample *s, GError **error)
 		.dirty_sync_count = -1,
 		.page_size = -1,
 		.downtime_bytes = -1,
+		.normal = -1,
+		.duplicate = -1,
 		.mbps = -1,
 	};
 	JsonObject *ram = NULL;
@@ -475,6 +485,10 @@ cc_progress_update_counters(CcProgress *self, const CcProgressSample *s)
 		r->transferred = s->transferred;
 	if (s->dirty_sync_count >= 0)
 		r->iteration = s->dirty_sync_count;
+	/* what the first pass found so far: later passes resend dirtied pages, rarely zero */
+	if (!self->first_pass_done && s->dirty_sync_count < 2 && s->normal >= 0 &&
+	    s->duplicate >= 0 && s->normal + s->duplicate >= CC_PROGRESS_ZERO_SHARE_MIN_PAGES)
+		self->zero_share = (gdouble)s->duplicate / (gdouble)(s->normal + s->duplicate);
 	r->qemu_expected_downtime_ms = s->expected_downtime;
 	r->remaining_top_level = s->remaining_top >= 0;
 	if (s->remaining_top >= 0)
@@ -565,8 +579,17 @@ cc_progress_eta_precopy(const CcProgress *self, gint64 t_us)
 
 	if (b <= 0 || fixed > threshold)
 		return -1;
-	if (d < 0) /* first pass: an upper bound */
+	/*
+	 * First pass: B counts bytes on the wire, where a zero page costs a few header bytes, but
+	 * R counts every page left. Scale R by the share of whole pages the pass has found so far
+	 * (this alone is the naive extrapolation when B is steady). D is unknown until the first
+	 * sync, so the pages the guest dirties meanwhile are not counted.
+	 */
+	if (d < 0) {
+		if (self->zero_share > 0)
+			cur *= 1 - self->zero_share;
 		return (gint64)((cur + fixed) * 1000 / b);
+	}
 	if (d >= b)
 		return -1;
 	for (guint k = 0; k < self->cfg.max_iterations; k++) {

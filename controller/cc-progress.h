@@ -35,8 +35,11 @@
  *   state) and T = B x downtime limit, each pass sends what is left and the next one carries
  *   what was dirtied meanwhile, D x (pass time): a geometric series of ratio rho. It ends at
  *   the first boundary where pass + S <= T, plus the final stop-copy (pass + S) / B. In the
- *   first pass D is unknown and the ETA is R / B plus the stop-copy (an upper bound: zero
- *   pages cost almost nothing on the wire). eta_ms is -1 when it does not converge: rho >= 1,
+ *   first pass D is unknown and the ETA is R x (1 - z) / B plus the stop-copy, z being the
+ *   share of zero pages (ram.duplicate against ram.normal) among those sent so far: a zero
+ *   page costs a few header bytes on the wire, while B is measured in bytes. With steady B this
+ *   is the naive extrapolation; it leaves out what the guest dirties meanwhile, which no 7.2
+ *   counter shows before the first sync. eta_ms is -1 when it does not converge: rho >= 1,
  *   more than max_iterations passes, or S alone over T; and while nothing has moved for two
  *   sample intervals.
  * - Verdicts: converging / not-converging (unknown before the first boundary; converging once
