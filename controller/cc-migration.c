@@ -12,6 +12,11 @@
 #define CC_NETPASS_FILTER  "cc-np"
 #define CC_GUEST_NETDEV    "hn0"
 #define CC_RESUME_WAIT_MS  10000
+/* calc-dirty-rate measures this long; query-dirty-rate follows a little later */
+#define CC_DIRTY_RATE_CALC_S   1
+#define CC_DIRTY_RATE_QUERY_MS 1200
+#define CC_DIRTY_RATE_RETRY_MS 500
+#define CC_DIRTY_RATE_QUERIES  4
 
 struct _CcMigration {
 	GObject parent_instance;
@@ -26,7 +31,8 @@ struct _CcMigration {
 	CcProgress *progress;
 	GTask *task;
 	GSource *sampler;
-	gboolean sampling; /* a query-migrate is in flight */
+	gboolean sampling;        /* a query-migrate is in flight */
+	guint dirty_rate_queries; /* query-dirty-rate calls made */
 	gint64 start_us;
 	gint64 not_converging_since_us;
 	guint downtime_ms; /* the limit in force */
@@ -372,6 +378,110 @@ cc_migration_sampler_cb(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* ------------------------------------------------------ dirty-rate hint */
+
+/*
+ * QEMU 7.2 reports dirty-pages-rate only from its second bitmap sync on; calc-dirty-rate
+ * (QEMU >= 5.2, page sampling) measures the guest independently of the migration, so the
+ * first-pass ETA can count what the guest dirties meanwhile. Best effort: an error means no
+ * hint.
+ */
+static void cc_migration_dirty_rate_later(CcMigration *self, guint ms);
+
+static void
+cc_migration_dirty_rate_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(CcMigration) self = CC_MIGRATION(user_data);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) ret = cc_qemu_execute_finish(CC_QEMU(source), res, &error);
+	JsonObject *obj, *detail;
+	const gchar *status;
+	JsonNode *rate;
+	gint64 mib_s;
+	gdouble bps;
+
+	if (cc_migration_done(self))
+		return;
+	if (ret == NULL || !JSON_NODE_HOLDS_OBJECT(ret)) {
+		g_debug("query-dirty-rate: %s", error != NULL ? error->message : "not an object");
+		return;
+	}
+	obj = json_node_get_object(ret);
+	status = json_object_get_string_member_with_default(obj, "status", "");
+	if (g_strcmp0(status, "measuring") == 0 &&
+	    self->dirty_rate_queries < CC_DIRTY_RATE_QUERIES) {
+		cc_migration_dirty_rate_later(self, CC_DIRTY_RATE_RETRY_MS);
+		return;
+	}
+	rate = json_object_get_member(obj, "dirty-rate");
+	if (g_strcmp0(status, "measured") != 0 || rate == NULL || !JSON_NODE_HOLDS_VALUE(rate) ||
+	    json_node_get_value_type(rate) != G_TYPE_INT64 || json_node_get_int(rate) < 0) {
+		g_debug("query-dirty-rate: status %s, no rate", status);
+		return;
+	}
+	/* QEMU's MB here is MiB: the sampled RAMBlock sizes are shifted by 20 */
+	mib_s = json_node_get_int(rate);
+	bps = (gdouble)mib_s * 1024 * 1024;
+	cc_progress_set_dirty_rate_hint(self->progress, bps);
+	detail = json_object_new();
+	json_object_set_int_member(detail, "dirty_rate_mibps", mib_s);
+	json_object_set_double_member(detail, "dirty_rate_bps", bps);
+	json_object_set_int_member(
+		detail, "calc_time_s",
+		json_object_get_int_member_with_default(obj, "calc-time", CC_DIRTY_RATE_CALC_S));
+	cc_migration_emit(self, "migration-dirty-rate", detail);
+}
+
+static gboolean
+cc_migration_dirty_rate_query(gpointer user_data)
+{
+	CcMigration *self = CC_MIGRATION(user_data);
+
+	if (cc_migration_done(self) || self->task == NULL || self->source == NULL)
+		return G_SOURCE_REMOVE;
+	self->dirty_rate_queries++;
+	cc_qemu_execute_async(self->source, "query-dirty-rate", NULL, CC_QMP_FLAG_NONE, 0,
+			      cc_migration_dirty_rate_cb, g_object_ref(self));
+	return G_SOURCE_REMOVE;
+}
+
+/* the source holds a ref on @self */
+static void
+cc_migration_dirty_rate_later(CcMigration *self, guint ms)
+{
+	g_autoptr(GSource) source = g_timeout_source_new(ms);
+
+	g_source_set_callback(source, cc_migration_dirty_rate_query, g_object_ref(self),
+			      g_object_unref);
+	g_source_attach(source, g_main_context_get_thread_default());
+}
+
+static void
+cc_migration_calc_dirty_rate_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(CcMigration) self = CC_MIGRATION(user_data);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) ret = cc_qemu_execute_finish(CC_QEMU(source), res, &error);
+
+	if (ret == NULL) {
+		/* older QEMU, or a measurement already running: no hint */
+		g_debug("calc-dirty-rate: %s", error->message);
+		return;
+	}
+	if (!cc_migration_done(self))
+		cc_migration_dirty_rate_later(self, CC_DIRTY_RATE_QUERY_MS);
+}
+
+static void
+cc_migration_measure_dirty_rate(CcMigration *self)
+{
+	g_autoptr(JsonObject) args = json_object_new();
+
+	json_object_set_int_member(args, "calc-time", CC_DIRTY_RATE_CALC_S);
+	cc_qemu_execute_async(self->source, "calc-dirty-rate", args, CC_QMP_FLAG_NONE, 0,
+			      cc_migration_calc_dirty_rate_cb, g_object_ref(self));
+}
+
 /* --------------------------------------------------------------- members */
 
 static void
@@ -500,6 +610,9 @@ static void
 cc_migration_source_caps_set(CcMigration *self, JsonNode *ret)
 {
 	g_autoptr(JsonObject) args = json_object_new();
+
+	/* runs beside the rest of the setup and the start of the first pass */
+	cc_migration_measure_dirty_rate(self);
 	json_object_set_int_member(args, "downtime-limit", self->downtime_ms);
 	if (self->params.bandwidth_mibps > 0)
 		json_object_set_int_member(args, "max-bandwidth",

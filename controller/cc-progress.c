@@ -115,6 +115,7 @@ cc_progress_new(const CcProgressConfig *cfg)
 	self->report.status = self->status;
 	self->report.total_time_ms = -1;
 	self->report.dirty_rate = -1;
+	self->report.dirty_rate_hint = -1;
 	self->report.rho = -1;
 	self->report.naive_percent = -1;
 	self->report.downtime_predicted_ms = -1;
@@ -509,8 +510,22 @@ cc_progress_update_dirty_rate(CcProgress *self, const CcProgressSample *s)
 	gint64 page = s->page_size > 0 ? s->page_size : CC_PROGRESS_DEFAULT_PAGE_SIZE;
 
 	if (r->phase == CC_PROGRESS_PHASE_PRECOPY && self->first_pass_done &&
-	    s->dirty_pages_rate >= 0)
+	    s->dirty_pages_rate >= 0) {
 		r->dirty_rate = (gdouble)s->dirty_pages_rate * (gdouble)page;
+		r->dirty_rate_hinted = FALSE;
+	}
+}
+
+/* the hint is D for as long as QEMU's own figure is unknown */
+static void
+cc_progress_apply_hint(CcProgress *self)
+{
+	CcProgressReport *r = &self->report;
+
+	if (r->dirty_rate >= 0 && !r->dirty_rate_hinted)
+		return; /* QEMU's figure wins */
+	r->dirty_rate_hinted = r->dirty_rate_hint >= 0;
+	r->dirty_rate = r->dirty_rate_hinted ? r->dirty_rate_hint : -1;
 }
 
 static void
@@ -575,6 +590,7 @@ cc_progress_eta_precopy(const CcProgress *self, gint64 t_us)
 	gdouble threshold = b * (gdouble)r->downtime_limit_ms / 1000;
 	gdouble cur = (gdouble)(r->remaining - MIN(r->remaining, r->stopcopy_only_bytes));
 	gdouble elapsed = (gdouble)(t_us - self->t_boundary_us) / 1e6;
+	gdouble ram = (gdouble)r->total_bytes;
 	gdouble t = 0;
 
 	if (b <= 0 || fixed > threshold)
@@ -583,19 +599,22 @@ cc_progress_eta_precopy(const CcProgress *self, gint64 t_us)
 	 * First pass: B counts bytes on the wire, where a zero page costs a few header bytes, but
 	 * R counts every page left. Scale R by the share of whole pages the pass has found so far
 	 * (this alone is the naive extrapolation when B is steady). D is unknown until the first
-	 * sync, so the pages the guest dirties meanwhile are not counted.
+	 * sync, so without a hint the pages the guest dirties meanwhile are not counted. With one,
+	 * the later passes start from what the guest dirtied during the whole first pass.
 	 */
-	if (d < 0) {
-		if (self->zero_share > 0)
-			cur *= 1 - self->zero_share;
+	if (!self->first_pass_done && self->zero_share > 0)
+		cur *= 1 - self->zero_share;
+	if (d < 0)
 		return (gint64)((cur + fixed) * 1000 / b);
-	}
 	if (d >= b)
 		return -1;
 	for (guint k = 0; k < self->cfg.max_iterations; k++) {
 		gdouble pass_s = cur / b;
 		t += pass_s;
+		/* the pass began at the last boundary; no more than all of RAM can be dirty */
 		cur = d * (MAX(elapsed, 0) + pass_s);
+		if (ram > 0)
+			cur = MIN(cur, ram);
 		elapsed = 0;
 		if (cur + fixed <= threshold)
 			return (gint64)((t + (cur + fixed) / b) * 1000);
@@ -710,7 +729,8 @@ cc_progress_evaluate(CcProgress *self, gint64 t_us)
 	if (r->convergence == CC_PROGRESS_CONVERGENCE_NOT_CONVERGING)
 		r->advice = cc_progress_advise(self);
 	/* the prediction to compare with the outcome: the first one that knows D */
-	if (r->total_time_predicted_ms < 0 && r->boundaries > 0 && !first_pass && r->eta_ms >= 0) {
+	if (r->total_time_predicted_ms < 0 && r->boundaries > 0 && !first_pass &&
+	    !r->dirty_rate_hinted && r->eta_ms >= 0) {
 		gint64 elapsed_ms =
 			r->total_time_ms >= 0 ? r->total_time_ms : (t_us - self->t_start_us) / 1000;
 		r->total_time_predicted_ms = elapsed_ms + r->eta_ms;
@@ -768,6 +788,7 @@ cc_progress_add_sample(CcProgress *self, gint64 t_us, JsonObject *reply, GError 
 					      g_strcmp0(s.status, "postcopy-active") == 0));
 	cc_progress_update_boundary(self, t_us, &s);
 	cc_progress_update_dirty_rate(self, &s);
+	cc_progress_apply_hint(self);
 	cc_progress_update_stall_time(self, t_us);
 	cc_progress_update_dead(self, t_us, &s);
 	cc_progress_update_percent(self, &s);
@@ -805,6 +826,16 @@ cc_progress_set_downtime_limit(CcProgress *self, guint64 ms)
 	g_return_if_fail(self != NULL);
 	self->cfg.downtime_limit_ms = ms;
 	self->report.downtime_limit_ms = ms;
+	if (self->have_sample)
+		cc_progress_evaluate(self, self->report.t_us);
+}
+
+void
+cc_progress_set_dirty_rate_hint(CcProgress *self, gdouble bytes_per_s)
+{
+	g_return_if_fail(self != NULL);
+	self->report.dirty_rate_hint = bytes_per_s >= 0 ? bytes_per_s : -1;
+	cc_progress_apply_hint(self);
 	if (self->have_sample)
 		cc_progress_evaluate(self, self->report.t_us);
 }
@@ -896,6 +927,12 @@ cc_progress_report_to_json(const CcProgressReport *r)
 	cc_progress_json_double(obj, "bandwidth_bps", r->bandwidth, 0);
 	cc_progress_json_double(obj, "bandwidth_mbps_bps", r->bandwidth_mbps, 0);
 	cc_progress_json_double(obj, "dirty_rate_bps", r->dirty_rate, -1);
+	cc_progress_json_double(obj, "dirty_rate_hint_bps", r->dirty_rate_hint, -1);
+	if (r->dirty_rate < 0)
+		json_object_set_null_member(obj, "dirty_rate_source");
+	else
+		json_object_set_string_member(obj, "dirty_rate_source",
+					      r->dirty_rate_hinted ? "hint" : "qemu");
 	cc_progress_json_double(obj, "rho", r->rho, -1);
 	json_object_set_double_member(obj, "precopy_percent", r->precopy_percent);
 	cc_progress_json_double(obj, "naive_percent", r->naive_percent, -1);

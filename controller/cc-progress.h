@@ -42,6 +42,13 @@
  *   counter shows before the first sync. eta_ms is -1 when it does not converge: rho >= 1,
  *   more than max_iterations passes, or S alone over T; and while nothing has moved for two
  *   sample intervals.
+ * - Dirty-rate hint: a D measured outside the migration (e.g. QEMU's calc-dirty-rate), given
+ *   with cc_progress_set_dirty_rate_hint(). While QEMU's own figure is unknown (before the
+ *   first boundary) the hint is D for rho, the convergence verdict and the ETA: the first-pass
+ *   ETA is then the rest of the first pass as above, followed by the geometric series of later
+ *   passes starting from what the guest dirtied during the first pass, D x T1 (T1 the whole
+ *   first pass, at most total RAM), until a pass fits the limit, plus the stop-copy. QEMU's
+ *   figure replaces the hint once it reports one.
  * - Verdicts: converging / not-converging (unknown before the first boundary; converging once
  *   completed). stall: no new minimum of R_b (1 % lower than the best) for stall_iterations
  *   boundaries, or for stall_seconds after at least one boundary; a stall makes the run
@@ -121,6 +128,8 @@ typedef struct {
 	gdouble bandwidth;              /* B, bytes/s, 0 unknown */
 	gdouble bandwidth_mbps;         /* QEMU's mbps in bytes/s, 0 unknown */
 	gdouble dirty_rate;             /* D, bytes/s, -1 unknown */
+	gdouble dirty_rate_hint;        /* the hint, bytes/s, -1 none */
+	gboolean dirty_rate_hinted;     /* D is the hint: QEMU's figure is not known yet */
 	gdouble rho;                    /* D / B, -1 unknown */
 	gdouble precopy_percent;
 	gdouble naive_percent; /* 100 - remaining * 100 / total, -1 unknown */
@@ -161,6 +170,11 @@ gboolean cc_progress_add_sample(CcProgress *self, gint64 t_us, JsonObject *reply
 void cc_progress_set_stopped(CcProgress *self, gint64 t_us);
 /* a policy changed the downtime limit of the migration */
 void cc_progress_set_downtime_limit(CcProgress *self, guint64 ms);
+/*
+ * a dirty rate measured outside the migration (e.g. calc-dirty-rate), in bytes/s: D until
+ * QEMU's own figure is known; a negative value withdraws it
+ */
+void cc_progress_set_dirty_rate_hint(CcProgress *self, gdouble bytes_per_s);
 const CcProgressReport *cc_progress_get_report(CcProgress *self);
 JsonObject *cc_progress_report_to_json(const CcProgressReport *report);
 

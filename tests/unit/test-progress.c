@@ -701,6 +701,88 @@ test_progress_completed_early(void)
 	g_assert_cmpuint(r->stopcopy_predicted_bytes, ==, 2000000);
 }
 
+/* replays @trace with a dirty-rate hint given before the first sample */
+static GArray *
+replay_hinted(const Trace *trace, gdouble hint)
+{
+	CcProgressConfig cfg;
+	g_autoptr(CcProgress) progress = NULL;
+	GArray *steps = g_array_new(FALSE, TRUE, sizeof(Step));
+
+	trace_config(trace, &cfg);
+	progress = cc_progress_new(&cfg);
+	cc_progress_set_dirty_rate_hint(progress, hint);
+	for (guint i = 0; i < trace->lines->len; i++)
+		replay_line(progress, trace_line(trace, i), steps);
+	return steps;
+}
+
+static void
+test_progress_dirty_rate_hint(void)
+{
+	g_autoptr(Trace) trace = trace_load("qemu72-dirty2-converge");
+	g_autoptr(GArray) plain = replay(trace, NULL, NULL);
+	gdouble qemu_rate = first_boundary(plain)->report.dirty_rate;
+	g_autoptr(GArray) hinted = replay_hinted(trace, qemu_rate);
+	g_autoptr(GArray) high = replay_hinted(trace, first_boundary(plain)->report.bandwidth * 2);
+	gint64 t_stop = trace_find(trace, "STOP", NULL);
+	guint first_pass = 0, mid = 0;
+	gint64 err_plain, err_hinted;
+
+	g_assert_cmpfloat(qemu_rate, >, 0);
+	g_assert_cmpuint(plain->len, ==, hinted->len);
+	for (guint i = 0; i < plain->len; i++) {
+		const CcProgressReport *p = &step_at(plain, i)->report;
+		const CcProgressReport *h = &step_at(hinted, i)->report;
+		const CcProgressReport *x = &step_at(high, i)->report;
+
+		g_assert_cmpfloat(h->dirty_rate_hint, ==, qemu_rate);
+		if (p->phase != CC_PROGRESS_PHASE_PRECOPY)
+			continue;
+		if (p->boundaries == 0) {
+			/* the first pass: QEMU knows no rate, the hint is D */
+			g_assert_cmpfloat(p->dirty_rate, <, 0);
+			g_assert_true(h->dirty_rate_hinted);
+			g_assert_cmpfloat(h->dirty_rate, ==, qemu_rate);
+			if (p->eta_ms < 0 || h->bandwidth <= 0)
+				continue;
+			g_assert_cmpfloat(h->rho, >, 0);
+			g_assert_cmpint(h->convergence, ==, CC_PROGRESS_CONVERGENCE_CONVERGING);
+			/* the later passes add time to the naive rest of the first pass */
+			g_assert_cmpint(h->eta_ms, >, p->eta_ms);
+			/* a hint over the bandwidth cannot converge */
+			g_assert_cmpint(x->eta_ms, ==, -1);
+			g_assert_cmpint(x->convergence, ==, CC_PROGRESS_CONVERGENCE_NOT_CONVERGING);
+			first_pass++;
+			continue;
+		}
+		/* after the first boundary QEMU's figure wins, whatever the hint said */
+		g_assert_false(h->dirty_rate_hinted);
+		g_assert_false(x->dirty_rate_hinted);
+		g_assert_cmpfloat(h->dirty_rate, ==, p->dirty_rate);
+		g_assert_cmpfloat(x->dirty_rate, ==, p->dirty_rate);
+		g_assert_cmpint(h->eta_ms, ==, p->eta_ms);
+		g_assert_cmpint(x->eta_ms, ==, p->eta_ms);
+		g_assert_cmpint(h->convergence, ==, p->convergence);
+	}
+	g_assert_cmpuint(first_pass, >=, 4);
+	/* in the middle of the first pass the hinted prediction of the STOP is the closer one */
+	for (guint i = 0, seen = 0; i < plain->len && mid == 0; i++) {
+		const CcProgressReport *p = &step_at(plain, i)->report;
+		if (p->phase == CC_PROGRESS_PHASE_PRECOPY && p->boundaries == 0 && p->eta_ms >= 0 &&
+		    step_at(hinted, i)->report.bandwidth > 0 && ++seen == first_pass / 2)
+			mid = i;
+	}
+	err_plain = ABS(step_at(plain, mid)->t_us / 1000 + step_at(plain, mid)->report.eta_ms -
+			t_stop / 1000);
+	err_hinted = ABS(step_at(hinted, mid)->t_us / 1000 + step_at(hinted, mid)->report.eta_ms -
+			 t_stop / 1000);
+	g_test_message("mid first pass: STOP predicted off by %" G_GINT64_FORMAT
+		       " ms without the hint, %" G_GINT64_FORMAT " ms with it",
+		       err_plain, err_hinted);
+	g_assert_cmpint(err_hinted, <, err_plain);
+}
+
 static void
 test_progress_json(void)
 {
@@ -752,6 +834,7 @@ main(int argc, char **argv)
 	g_test_add_func("/progress/missing-fields", test_progress_missing_fields);
 	g_test_add_func("/progress/bad-input", test_progress_bad_input);
 	g_test_add_func("/progress/completed-early", test_progress_completed_early);
+	g_test_add_func("/progress/dirty-rate-hint", test_progress_dirty_rate_hint);
 	g_test_add_func("/progress/json", test_progress_json);
 	return g_test_run();
 }
