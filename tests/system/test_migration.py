@@ -29,6 +29,8 @@ class MigrationTest(unittest.TestCase):
         extra = ("[host local]\naddress=127.0.0.1\n"
                  "[host other]\naddress=127.0.0.1\nqemu-binary=%s\n"
                  "[policy strict]\nrequire-netpass=true\n"
+                 "[policy ladder]\nraise-downtime-after-s=1\ndowntime-cap-ms=2000\n"
+                 "auto-converge-after-s=2\nabort-after-s=5\n"
                  "[migration]\ndead-after-s=3\n" % os.environ["FAKE_QMP"])
         self.d = Daemon(config_extra=extra, keep_dirs=self.tmp).start()
 
@@ -192,6 +194,26 @@ class MigrationTest(unittest.TestCase):
         else:
             self.assertEqual(pid, dest)
             wait_for("source gone", lambda: not pid_alive(src), 30)
+
+    def test_policy_ladder(self):
+        """A migration that cannot converge climbs the ladder, step by step, then aborts;
+        each step is an event with the figures that triggered it."""
+        src = self.boot("climb", dirty=16)
+        self.migrate("climb", bandwidth_mibps=4, max_downtime_ms=100, policy="ladder")
+        m = self.wait_migration("climb", timeout=120)
+        self.assertEqual(m["state"], "cancelled", m)
+        self.assertIn("policy", m["reason"])
+        steps = [e["detail"] for e in self.d.events()
+                 if e["guest"] == "climb" and e["kind"] == "migration-policy"]
+        self.assertEqual([x["step"] for x in steps], ["raise-downtime", "auto-converge", "abort"])
+        self.assertEqual(steps[0]["from_ms"], 100)
+        self.assertEqual(steps[0]["to_ms"], 2000)
+        for x in steps:
+            self.assertEqual(x["figures"]["convergence"], "not-converging")
+            self.assertIsNotNone(x["figures"]["rho"])
+        self.assertEqual(m["result"]["downtime_limit_ms"], 2000)
+        g = self.d.wait_state("climb", "running")
+        self.assertEqual(g["members"][0]["pid"], src)
 
     def test_refusals(self):
         src = self.boot("picky")
