@@ -1362,8 +1362,8 @@ cc_engine_events(CcEngine *self, gint64 after, guint limit, GError **error)
 void
 cc_engine_metrics(CcEngine *self, GString *out)
 {
-	static const gchar *const states[] = {"defined", "starting", "running", "stopping",
-					      "stopped", "failed",   NULL};
+	static const gchar *const states[] = {"defined", "starting", "running",   "stopping",
+					      "stopped", "failed",   "migrating", NULL};
 	g_autoptr(GPtrArray) rows = cc_store_guest_list(self->store, NULL);
 	guint members = 0;
 	GHashTableIter iter;
