@@ -143,11 +143,16 @@ class Daemon:
                 self.proc.wait()
 
     def cleanup(self):
-        """Stops the daemon and kills every QEMU it ever reported."""
+        """Stops the daemon and kills every process it started: the QEMUs it reported,
+        and any other (a migration's destination, a probe) that carries its runtime dir
+        in its environment."""
         self.stop()
-        for pid in self.members:
+        for pid in set(self.members) | set(self.leftovers()):
             if pid_alive(pid):
-                os.kill(pid, signal.SIGKILL)
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
 
     def __enter__(self):
         return self.start()
