@@ -597,6 +597,26 @@ coloctl_memory_display(JsonObject *guest)
 	return g_strdup_printf("%s MiB", mib);
 }
 
+/* GETs @path and the array @key of its reply; with --json the reply is printed as it came
+ * and *@array stays NULL. The array lives as long as *@reply. */
+static gboolean
+coloctl_get_array(Coloctl *self, const gchar *path, const gchar *key, ColoctlReply **reply,
+		  JsonArray **array, GError **error)
+{
+	*array = NULL;
+	*reply = coloctl_request(self, "GET", path, NULL, error);
+	if (*reply == NULL)
+		return FALSE;
+	if (coloctl_reply_array(*reply, key, error) == NULL)
+		return FALSE;
+	if (self->json) {
+		coloctl_print_raw(*reply);
+		return TRUE;
+	}
+	*array = coloctl_reply_array(*reply, key, error);
+	return TRUE;
+}
+
 static gboolean
 coloctl_cmd_list(Coloctl *self, const ColoctlCommand *cmd, gint argc, gchar **argv, GError **error)
 {
@@ -607,16 +627,10 @@ coloctl_cmd_list(Coloctl *self, const ColoctlCommand *cmd, gint argc, gchar **ar
 
 	if (!coloctl_parse_command(cmd, NULL, &argc, &argv, 0, 0, error))
 		return FALSE;
-	reply = coloctl_request(self, "GET", "/v1/guests", NULL, error);
-	if (reply == NULL)
+	if (!coloctl_get_array(self, "/v1/guests", "guests", &reply, &guests, error))
 		return FALSE;
-	guests = coloctl_reply_array(reply, "guests", error);
 	if (guests == NULL)
-		return FALSE;
-	if (self->json) {
-		coloctl_print_raw(reply);
 		return TRUE;
-	}
 	coloctl_table_add_header(table, header);
 	for (guint i = 0; i < json_array_get_length(guests); i++) {
 		JsonObject *guest = coloctl_array_object(guests, i);
@@ -1503,16 +1517,10 @@ coloctl_cmd_hosts(Coloctl *self, const ColoctlCommand *cmd, gint argc, gchar **a
 
 	if (!coloctl_parse_command(cmd, NULL, &argc, &argv, 0, 0, error))
 		return FALSE;
-	reply = coloctl_request(self, "GET", "/v1/hosts", NULL, error);
-	if (reply == NULL)
+	if (!coloctl_get_array(self, "/v1/hosts", "hosts", &reply, &hosts, error))
 		return FALSE;
-	hosts = coloctl_reply_array(reply, "hosts", error);
 	if (hosts == NULL)
-		return FALSE;
-	if (self->json) {
-		coloctl_print_raw(reply);
 		return TRUE;
-	}
 	coloctl_table_add_header(table, header);
 	for (guint i = 0; i < json_array_get_length(hosts); i++) {
 		JsonObject *host = coloctl_array_object(hosts, i);
