@@ -253,6 +253,40 @@ cc_api_guest_migration_cancel(CcApi *self, CcApiRequest *req)
 	cc_api_reply_or_problem(self, req, SOUP_STATUS_ACCEPTED, node, error);
 }
 
+static JsonObject *
+cc_api_body_object(CcApiRequest *req)
+{
+	return req->body != NULL && JSON_NODE_HOLDS_OBJECT(req->body)
+		       ? json_node_get_object(req->body)
+		       : NULL;
+}
+
+static void
+cc_api_guest_protect(CcApi *self, CcApiRequest *req)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) node = cc_engine_guest_protect(self->engine, req->params[0],
+							   cc_api_body_object(req), &error);
+	cc_api_reply_or_problem(self, req, SOUP_STATUS_ACCEPTED, node, error);
+}
+
+static void
+cc_api_guest_failover(CcApi *self, CcApiRequest *req)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) node = cc_engine_guest_failover(self->engine, req->params[0],
+							    cc_api_body_object(req), &error);
+	cc_api_reply_or_problem(self, req, SOUP_STATUS_ACCEPTED, node, error);
+}
+
+static void
+cc_api_guest_failovers(CcApi *self, CcApiRequest *req)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) node = cc_engine_guest_failovers(self->engine, req->params[0], &error);
+	cc_api_reply_or_problem(self, req, SOUP_STATUS_OK, node, error);
+}
+
 /* ------------------------------------------------------------ read-outs */
 
 static void
@@ -442,6 +476,9 @@ static const CcApiRoute cc_api_routes[] = {
 	{"GET", "/v1/guests/{name}/migration", NULL, cc_api_guest_migration},
 	{"POST", "/v1/guests/{name}/migration/cancel", "migration-cancel",
 	 cc_api_guest_migration_cancel},
+	{"POST", "/v1/guests/{name}/protect", "guest-protect", cc_api_guest_protect},
+	{"POST", "/v1/guests/{name}/failover", "guest-failover", cc_api_guest_failover},
+	{"GET", "/v1/guests/{name}/failovers", NULL, cc_api_guest_failovers},
 	{"GET", "/v1/events", NULL, cc_api_events},
 	{"GET", "/v1/events/stream", NULL, cc_api_events_stream},
 	{"GET", "/v1/openapi.json", NULL, cc_api_openapi},

@@ -5,6 +5,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "cc-backend.h"
 #include "colo-error.h"
 
@@ -36,6 +38,33 @@ cc_backend_attach(CcBackend *self, GPid pid, guint64 start_time, GError **error)
 	if (klass->attach == NULL)
 		return cc_process_new_attach(pid, start_time, error);
 	return klass->attach(self, pid, start_time, error);
+}
+
+gchar *
+cc_backend_tap_name(const gchar *member_name)
+{
+	g_autofree gchar *sum = NULL;
+
+	g_return_val_if_fail(member_name != NULL, NULL);
+	sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, member_name, -1);
+	return g_strdup_printf("cc-%.12s", sum);
+}
+
+gboolean
+cc_backend_ifname_valid(const gchar *name)
+{
+	gsize len;
+
+	if (name == NULL)
+		return FALSE;
+	len = strlen(name);
+	if (len == 0 || len > 15 || g_str_equal(name, ".") || g_str_equal(name, ".."))
+		return FALSE;
+	for (const gchar *p = name; *p != '\0'; p++) {
+		if (*p == '/' || *p == ':' || g_ascii_isspace(*p) || !g_ascii_isprint(*p))
+			return FALSE;
+	}
+	return TRUE;
 }
 
 const gchar *

@@ -26,6 +26,9 @@ static const CcConfigTimeoutKey timeout_keys[] = {
 static const gchar *const qemu_keys[] = {"binary", "accel", NULL};
 static const gchar *const host_keys[] = {"backend", "address", "netns", "qemu-binary", NULL};
 static const gchar *const migration_keys[] = {"sample-ms", "dead-after-s", "downtime-ms", NULL};
+static const gchar *const colo_keys[] = {
+	"watchdog-ms", "hang-ms",        "checkpoint-hang-ms", "checkpoint-ms", "sync-timeout-s",
+	"port-base",   "auto-reprotect", "qemu-img",           "link-probe-ms", NULL};
 
 typedef struct {
 	const gchar *key;
@@ -85,6 +88,15 @@ cc_config_new_defaults(void)
 	config->migration_sample_ms = 250;
 	config->migration_dead_after_s = 10;
 	config->migration_downtime_ms = 300;
+	config->colo_watchdog_ms = 100;
+	config->colo_hang_ms = 2000;
+	config->colo_checkpoint_hang_ms = 10000;
+	config->colo_checkpoint_ms = 20000;
+	config->colo_sync_timeout_s = 600;
+	config->colo_port_base = 47000;
+	config->colo_link_probe_ms = 1000;
+	config->colo_auto_reprotect = TRUE;
+	config->colo_qemu_img = g_strdup("qemu-img");
 	return config;
 }
 
@@ -95,6 +107,7 @@ cc_config_free(CcConfig *config)
 		return;
 	g_free(config->path);
 	g_free(config->qemu_binary);
+	g_free(config->colo_qemu_img);
 	g_free(config->accel);
 	g_free(config->state_dir);
 	g_free(config->runtime_dir);
@@ -363,6 +376,61 @@ cc_config_load_migration(CcConfig *config, GKeyFile *kf, const gchar *path, GStr
 	return TRUE;
 }
 
+static gboolean
+cc_config_load_colo(CcConfig *config, GKeyFile *kf, const gchar *path, GError **error)
+{
+	g_autofree gchar *img = NULL;
+
+	if (!g_key_file_has_group(kf, "colo"))
+		return TRUE;
+	if (!cc_config_check_keys(kf, path, "colo", colo_keys, error))
+		return FALSE;
+	if (!cc_config_uint(kf, path, "colo", "watchdog-ms", 60000, &config->colo_watchdog_ms,
+			    error) ||
+	    !cc_config_uint(kf, path, "colo", "hang-ms", 3600000, &config->colo_hang_ms, error) ||
+	    !cc_config_uint(kf, path, "colo", "checkpoint-hang-ms", 3600000,
+			    &config->colo_checkpoint_hang_ms, error) ||
+	    !cc_config_uint(kf, path, "colo", "checkpoint-ms", 3600000, &config->colo_checkpoint_ms,
+			    error) ||
+	    !cc_config_uint(kf, path, "colo", "sync-timeout-s", 86400, &config->colo_sync_timeout_s,
+			    error) ||
+	    !cc_config_uint(kf, path, "colo", "port-base", 65535 - 4, &config->colo_port_base,
+			    error) ||
+	    !cc_config_uint(kf, path, "colo", "link-probe-ms", 600000, &config->colo_link_probe_ms,
+			    error))
+		return FALSE;
+	if (config->colo_watchdog_ms < 10)
+		return cc_config_fail(error, path, "colo", "watchdog-ms", "at least 10");
+	if (config->colo_hang_ms <= config->colo_watchdog_ms)
+		return cc_config_fail(error, path, "colo", "hang-ms",
+				      "must be longer than watchdog-ms");
+	if (config->colo_checkpoint_hang_ms < config->colo_hang_ms)
+		return cc_config_fail(error, path, "colo", "checkpoint-hang-ms",
+				      "must be at least hang-ms");
+	if (config->colo_checkpoint_ms < 100)
+		return cc_config_fail(error, path, "colo", "checkpoint-ms", "at least 100");
+	if (config->colo_sync_timeout_s < 1)
+		return cc_config_fail(error, path, "colo", "sync-timeout-s", "at least 1");
+	if (config->colo_port_base < 1024)
+		return cc_config_fail(error, path, "colo", "port-base", "at least 1024");
+	if (g_key_file_has_key(kf, "colo", "auto-reprotect", NULL)) {
+		g_autoptr(GError) error_local = NULL;
+		config->colo_auto_reprotect =
+			g_key_file_get_boolean(kf, "colo", "auto-reprotect", &error_local);
+		if (error_local != NULL)
+			return cc_config_fail(error, path, "colo", "auto-reprotect",
+					      "must be true or false");
+	}
+	img = g_key_file_get_string(kf, "colo", "qemu-img", NULL);
+	if (img != NULL) {
+		if (img[0] == '\0')
+			return cc_config_fail(error, path, "colo", "qemu-img", "must not be empty");
+		g_free(config->colo_qemu_img);
+		config->colo_qemu_img = g_steal_pointer(&img);
+	}
+	return TRUE;
+}
+
 const CcMigrationPolicy *
 cc_config_get_policy(CcConfig *config, const gchar *name)
 {
@@ -404,7 +472,7 @@ cc_config_load(const gchar *path, GError **error)
 			continue;
 		if (g_str_has_prefix(groups[i], "host ") ||
 		    g_str_has_prefix(groups[i], "policy ") || g_strcmp0(groups[i], "api") == 0 ||
-		    g_strcmp0(groups[i], "migration") == 0)
+		    g_strcmp0(groups[i], "migration") == 0 || g_strcmp0(groups[i], "colo") == 0)
 			continue;
 		cc_config_fail(error, path, groups[i], NULL, "unknown group");
 		return NULL;
@@ -418,6 +486,8 @@ cc_config_load(const gchar *path, GError **error)
 	if (!cc_config_load_api(config, kf, path, error))
 		return NULL;
 	if (!cc_config_load_migration(config, kf, path, groups, error))
+		return NULL;
+	if (!cc_config_load_colo(config, kf, path, error))
 		return NULL;
 	config->path = g_strdup(path);
 	return g_steal_pointer(&config);

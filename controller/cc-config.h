@@ -31,6 +31,16 @@ typedef struct {
 	guint migration_sample_ms;
 	guint migration_dead_after_s;
 	guint migration_downtime_ms;
+	/* [colo] */
+	guint colo_watchdog_ms;
+	guint colo_hang_ms;
+	guint colo_checkpoint_hang_ms;
+	guint colo_checkpoint_ms; /* x-checkpoint-delay unless a protect request says */
+	guint colo_sync_timeout_s;
+	guint colo_port_base;
+	guint colo_link_probe_ms; /* 0: no replication link probe */
+	gboolean colo_auto_reprotect;
+	gchar *colo_qemu_img;
 	/* [api] */
 	gchar *api_tcp; /* nullable: "ADDRESS:PORT" */
 	gchar *api_token_file;

@@ -11,12 +11,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cc-colo.h"
 #include "cc-engine.h"
 #include "cc-migration.h"
 #include "cc-plugin.h"
+#include "cc-topology.h"
 #include "colo-error.h"
 
 #define CC_ROLE_PRIMARY     "primary"
+#define CC_ROLE_SECONDARY   "secondary"
 #define CC_ROLE_DESTINATION "destination"
 
 typedef struct {
@@ -24,6 +27,11 @@ typedef struct {
 	gchar *name;
 	CcQemu *member;         /* the primary; nullable */
 	CcMigration *migration; /* while one runs */
+	CcQemu *secondary;      /* while protected or syncing */
+	CcColo *colo;           /* while protected or syncing */
+	guint reprotect_id;     /* an automatic re-protection is due */
+	gchar *reprotect_host;  /* where the lost member ran */
+	guint stopping;         /* members still climbing the ladder */
 } CcGuest;
 
 struct _CcEngine {
@@ -47,8 +55,26 @@ static guint signals[SIGNAL_LAST] = {0};
 G_DEFINE_TYPE(CcEngine, cc_engine, G_TYPE_OBJECT)
 
 static void
+cc_guest_drop_colo(CcGuest *guest)
+{
+	if (guest->colo != NULL) {
+		g_signal_handlers_disconnect_by_data(guest->colo, guest);
+		cc_colo_detach(guest->colo);
+		g_clear_object(&guest->colo);
+	}
+}
+
+static void
 cc_guest_free(CcGuest *guest)
 {
+	if (guest->reprotect_id != 0)
+		g_source_remove(guest->reprotect_id);
+	g_free(guest->reprotect_host);
+	cc_guest_drop_colo(guest);
+	if (guest->secondary != NULL) {
+		g_signal_handlers_disconnect_by_data(guest->secondary, guest);
+		g_object_unref(guest->secondary);
+	}
 	if (guest->member != NULL) {
 		g_signal_handlers_disconnect_by_data(guest->member, guest);
 		g_object_unref(guest->member);
@@ -154,7 +180,9 @@ cc_engine_member_save(CcEngine *self, CcGuest *guest, CcQemu *member)
 	CcProcess *process = cc_qemu_get_process(member);
 
 	row.guest = guest->name;
-	row.role = (gchar *)(member == guest->member ? CC_ROLE_PRIMARY : CC_ROLE_DESTINATION);
+	row.role = (gchar *)(member == guest->member      ? CC_ROLE_PRIMARY
+			     : member == guest->secondary ? CC_ROLE_SECONDARY
+							  : CC_ROLE_DESTINATION);
 	row.host = g_object_get_data(G_OBJECT(member), "cc-host");
 	row.pid = process != NULL ? cc_process_get_pid(process) : 0;
 	row.start_time = process != NULL ? cc_process_get_start_time(process) : 0;
@@ -213,6 +241,11 @@ cc_engine_member_new(CcEngine *self, CcGuest *guest, const gchar *host_name, con
 	member = cc_qemu_new(backend, name, self->config->runtime_dir);
 	cc_qemu_set_timeouts(member, &self->config->timeouts);
 	cc_qemu_set_netns(member, host->netns);
+	if (guest != NULL) {
+		g_autoptr(CcStoreGuest) g = cc_store_guest_get(self->store, guest->name, NULL);
+		if (g != NULL && g_str_has_prefix(g->net, "bridge:"))
+			cc_qemu_set_tap_bridge(member, g->net + strlen("bridge:"));
+	}
 	g_object_set_data_full(G_OBJECT(member), "cc-guest", g_strdup(guest->name), g_free);
 	g_object_set_data_full(G_OBJECT(member), "cc-host", g_strdup(host_name), g_free);
 	g_signal_connect(member, "event", G_CALLBACK(cc_engine_member_event_cb), guest);
@@ -265,8 +298,18 @@ cc_engine_host_binary(CcEngine *self, const gchar *host_name)
 	return host != NULL && host->binary != NULL ? host->binary : self->config->qemu_binary;
 }
 
+/* the disk the guest runs from: its own, or the one a failover left it on */
+static gchar *
+cc_engine_run_disk(CcEngine *self, const CcStoreGuest *g)
+{
+	gchar *run = cc_store_guest_get_run_disk(self->store, g->name);
+	return run != NULL ? run : g_strdup(g->disk);
+}
+
+/* @pair: NULL for a primary or a migration destination; else the secondary's topology */
 static GPtrArray *
-cc_engine_build_argv(CcEngine *self, CcStoreGuest *g, CcQemu *member, const gchar *host_name)
+cc_engine_build_argv(CcEngine *self, CcStoreGuest *g, CcQemu *member, const gchar *host_name,
+		     const CcPairSpec *pair, const CcCaps *caps)
 {
 	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
 	const gchar *run = self->config->runtime_dir;
@@ -294,17 +337,24 @@ cc_engine_build_argv(CcEngine *self, CcStoreGuest *g, CcQemu *member, const gcha
 					   "logfile=%s/%s.console",
 					   run, mname, run, mname));
 	cc_engine_argv_add(argv, "-serial", g_strdup("chardev:serial0"));
-	cc_engine_argv_add(argv, "-drive",
-			   g_strdup_printf("if=none,id=disk0,format=%s,cache=none,file=%s",
-					   cc_engine_disk_format(g->disk), g->disk));
-	cc_engine_argv_add(argv, "-device", g_strdup("virtio-blk-pci,drive=disk0"));
+	/* every guest's disk is a quorum, so it can be protected whenever it runs */
+	if (pair == NULL) {
+		g_autofree gchar *disk = cc_engine_run_disk(self, g);
+		cc_engine_argv_add(argv, "-drive",
+				   cc_topology_primary_drive(disk, cc_engine_disk_format(disk)));
+	}
+	cc_engine_argv_add(argv, "-device", g_strdup("virtio-blk-pci,drive=" CC_TOPOLOGY_DISK));
 	if (g_str_has_prefix(g->net, "bridge:")) {
 		g_autofree gchar *mac = cc_engine_guest_mac(g->name);
-		cc_engine_argv_add(
-			argv, "-netdev",
-			g_strdup_printf("bridge,id=hn0,br=%s", g->net + strlen("bridge:")));
+		/* the backend makes the tap on the bridge and hands it over */
+		cc_engine_argv_add(argv, "-netdev", g_strdup(CC_BACKEND_TAP_NETDEV));
 		cc_engine_argv_add(argv, "-device",
 				   g_strdup_printf("virtio-net-pci,netdev=hn0,mac=%s", mac));
+	}
+	if (pair != NULL) {
+		g_autoptr(GPtrArray) extra = cc_topology_secondary_args(pair, caps);
+		for (guint i = 0; i < extra->len; i++)
+			g_ptr_array_add(argv, g_strdup(g_ptr_array_index(extra, i)));
 	}
 	g_ptr_array_add(argv, NULL);
 	return argv;
@@ -343,6 +393,10 @@ cc_engine_guest_json_with(CcEngine *self, const CcStoreGuest *g, GPtrArray *memb
 	json_object_set_int_member(obj, "memory_mib", g->memory_mib);
 	json_object_set_int_member(obj, "vcpus", g->vcpus);
 	json_object_set_string_member(obj, "disk", g->disk);
+	{
+		g_autofree gchar *run = cc_store_guest_get_run_disk(self->store, g->name);
+		cc_engine_set_nullable(obj, "run_disk", run);
+	}
 	cc_engine_set_nullable(obj, "kernel", g->kernel);
 	cc_engine_set_nullable(obj, "initrd", g->initrd);
 	cc_engine_set_nullable(obj, "append", g->append);
@@ -450,10 +504,22 @@ cc_engine_guest_list_bytes(CcEngine *self, GError **error)
 	return g_bytes_ref(self->list_cache);
 }
 
+static JsonObject *cc_engine_protection_json(CcEngine *self, const gchar *name);
+
 JsonNode *
 cc_engine_guest_get(CcEngine *self, const gchar *name, GError **error)
 {
-	return cc_engine_guest_json_by_name(self, name, error);
+	JsonNode *node = cc_engine_guest_json_by_name(self, name, error);
+	JsonObject *protection;
+
+	if (node == NULL)
+		return NULL;
+	protection = cc_engine_protection_json(self, name);
+	if (protection != NULL)
+		json_object_set_object_member(json_node_get_object(node), "protection", protection);
+	else
+		json_object_set_null_member(json_node_get_object(node), "protection");
+	return node;
 }
 
 /* ---------------------------------------------------------------- create */
@@ -489,6 +555,8 @@ cc_engine_opt_string(JsonObject *req, const gchar *key)
 		return NULL;
 	return json_node_get_string(n);
 }
+
+static gint64 cc_engine_port_base(CcEngine *self, const gchar *guest, GError **error);
 
 /* the JSON schema checked shapes already; this checks what a schema cannot */
 static gboolean
@@ -532,12 +600,45 @@ cc_engine_guest_create(CcEngine *self, JsonObject *req, GError **error)
 	g->created_us = g->updated_us = g_get_real_time();
 	if (!cc_engine_check_guest(self, g, error))
 		return NULL;
-	if (!cc_store_guest_insert(self->store, g, error))
+	if (json_object_get_boolean_member_with_default(req, "protect", FALSE)) {
+		const gchar *sh = cc_engine_opt_string(req, "secondary_host");
+		if (sh != NULL && cc_config_get_host(self->config, sh) == NULL) {
+			g_set_error(error, COLO_ERROR, COLO_ERROR_INVALID_INPUT,
+				    "host %s is not configured (see coloctl hosts)", sh);
+			return NULL;
+		}
+	} else if (json_object_has_member(req, "secondary_host") ||
+		   json_object_has_member(req, "checkpoint_ms")) {
+		g_set_error_literal(error, COLO_ERROR, COLO_ERROR_INVALID_INPUT,
+				    "secondary_host and checkpoint_ms need protect=true");
+		return NULL;
+	}
+	if (!cc_store_transaction_begin(self->store, error))
+		return NULL;
+	if (!cc_store_guest_insert(self->store, g, error)) {
+		cc_store_transaction_rollback(self->store, NULL);
+		return NULL;
+	}
+	if (json_object_get_boolean_member_with_default(req, "protect", FALSE)) {
+		CcStorePair pair = {0};
+		pair.guest = g->name;
+		pair.secondary_host = (gchar *)cc_engine_opt_string(req, "secondary_host");
+		pair.checkpoint_ms = json_object_get_int_member_with_default(
+			req, "checkpoint_ms", self->config->colo_checkpoint_ms);
+		pair.port_base = cc_engine_port_base(self, g->name, error);
+		pair.state = (gchar *)"wanted";
+		pair.auto_reprotect = TRUE;
+		if (pair.port_base < 0 || !cc_store_pair_put(self->store, &pair, error)) {
+			cc_store_transaction_rollback(self->store, NULL);
+			return NULL;
+		}
+	}
+	if (!cc_store_transaction_commit(self->store, error))
 		return NULL;
 	detail = json_object_new();
 	json_object_set_string_member(detail, "host", g->host);
 	cc_engine_record(self, g->name, NULL, "guest-created", detail);
-	return cc_engine_guest_json(self, g, error);
+	return cc_engine_guest_get(self, g->name, error);
 }
 
 /* ----------------------------------------------------------- start, stop */
@@ -554,6 +655,11 @@ cc_engine_guest_runtime(CcEngine *self, const gchar *name)
 	g_hash_table_insert(self->guests, guest->name, guest);
 	return guest;
 }
+
+static gboolean cc_engine_protect(CcEngine *self, const gchar *name, const gchar *wanted_host,
+				  gint64 checkpoint_ms, const gchar *previous_host,
+				  gint auto_reprotect, GError **error);
+static void cc_engine_drop_member(CcEngine *self, CcGuest *guest, CcQemu **slot, const gchar *role);
 
 static void
 cc_engine_launch_cb(GObject *source, GAsyncResult *res, gpointer user_data)
@@ -573,6 +679,17 @@ cc_engine_launch_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		return;
 	}
 	cc_engine_set_state_logged(self, guest_name, "running", NULL);
+	/* a guest created protected (or protected when it stopped) is protected again */
+	{
+		g_autoptr(CcStorePair) pair = cc_store_pair_get(self->store, guest_name, NULL);
+		g_autoptr(GError) error_local = NULL;
+		if (pair != NULL &&
+		    !cc_engine_protect(self, guest_name, NULL, 0, NULL, -1, &error_local)) {
+			JsonObject *d = json_object_new();
+			json_object_set_string_member(d, "error", error_local->message);
+			cc_engine_record(self, guest_name, NULL, "protect-failed", d);
+		}
+	}
 	g_object_unref(self);
 }
 
@@ -622,7 +739,7 @@ cc_engine_guest_start(CcEngine *self, const gchar *name, GError **error)
 	}
 	if (!cc_engine_set_state(self, name, "starting", NULL, error))
 		return NULL;
-	argv = cc_engine_build_argv(self, g, guest->member, g->host);
+	argv = cc_engine_build_argv(self, g, guest->member, g->host, NULL, NULL);
 	self->busy++;
 	cc_qemu_launch_async(guest->member, (const gchar *const *)argv->pdata, NULL,
 			     cc_engine_launch_cb, g_object_ref(self));
@@ -644,10 +761,61 @@ cc_engine_stop_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	g_object_unref(self);
 }
 
+/* a protected guest: both members go down the ladder, the guest is stopped when both are */
+static void
+cc_engine_stop_pair_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	CcEngine *self = CC_ENGINE(user_data);
+	g_autoptr(GError) error = NULL;
+	const gchar *guest_name = g_object_get_data(source, "cc-guest");
+	CcGuest *guest = g_hash_table_lookup(self->guests, guest_name);
+	gboolean ok = cc_qemu_stop_finish(CC_QEMU(source), res, &error);
+
+	if (!ok)
+		g_object_set_data_full(G_OBJECT(self), "cc-stop-error", g_strdup(error->message),
+				       g_free);
+	if (guest == NULL || --guest->stopping > 0) {
+		g_object_unref(self);
+		return;
+	}
+	self->busy--;
+	cc_engine_drop_member(self, guest, &guest->secondary, CC_ROLE_SECONDARY);
+	if (g_object_get_data(G_OBJECT(self), "cc-stop-error") != NULL)
+		cc_engine_set_state_logged(self, guest_name, "failed",
+					   g_object_get_data(G_OBJECT(self), "cc-stop-error"));
+	else
+		cc_engine_set_state_logged(self, guest_name, "stopped", NULL);
+	g_object_set_data(G_OBJECT(self), "cc-stop-error", NULL);
+	g_object_unref(self);
+}
+
+static void
+cc_engine_stop_pair(CcEngine *self, CcGuest *guest, gboolean force)
+{
+	CcQemu *members[] = {guest->member, guest->secondary};
+	if (guest->reprotect_id != 0) {
+		g_source_remove(guest->reprotect_id);
+		guest->reprotect_id = 0;
+	}
+	cc_guest_drop_colo(guest);
+	self->busy++;
+	guest->stopping = 0;
+	for (guint i = 0; i < G_N_ELEMENTS(members); i++) {
+		if (members[i] != NULL)
+			guest->stopping++;
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(members); i++) {
+		if (members[i] != NULL)
+			cc_qemu_stop_full_async(members[i], force, cc_engine_stop_pair_cb,
+						g_object_ref(self));
+	}
+}
+
 JsonNode *
 cc_engine_guest_stop(CcEngine *self, const gchar *name, gboolean force, GError **error)
 {
-	static const gchar *const stoppable[] = {"starting", "running", "stopping", NULL};
+	static const gchar *const stoppable[] = {"starting", "running",   "stopping",
+						 "syncing",  "protected", NULL};
 	g_autoptr(CcStoreGuest) g = cc_store_guest_get(self->store, name, error);
 	CcGuest *guest;
 
@@ -667,6 +835,16 @@ cc_engine_guest_stop(CcEngine *self, const gchar *name, gboolean force, GError *
 	if (g_strcmp0(g->state, "stopping") != 0 &&
 	    !cc_engine_set_state(self, name, "stopping", force ? "forced" : NULL, error))
 		return NULL;
+	if (guest->stopping > 0)
+		return cc_engine_guest_json_by_name(self, name, error);
+	if (guest->secondary != NULL || guest->colo != NULL) {
+		cc_engine_stop_pair(self, guest, force);
+		return cc_engine_guest_json_by_name(self, name, error);
+	}
+	if (guest->reprotect_id != 0) {
+		g_source_remove(guest->reprotect_id);
+		guest->reprotect_id = 0;
+	}
 	self->busy++;
 	if (force)
 		cc_qemu_stop_full_async(guest->member, TRUE, cc_engine_stop_cb, g_object_ref(self));
@@ -857,7 +1035,7 @@ cc_engine_guest_migrate(CcEngine *self, const gchar *name, JsonObject *req, GErr
 	dest = cc_engine_member_new(self, guest, to, mname, error);
 	if (dest == NULL)
 		return NULL;
-	argv = cc_engine_build_argv(self, g, dest, to);
+	argv = cc_engine_build_argv(self, g, dest, to, NULL, NULL);
 	g_ptr_array_remove_index(argv, argv->len - 1);
 	g_ptr_array_add(argv, g_strdup("-incoming"));
 	g_ptr_array_add(argv, g_strdup("defer"));
@@ -971,6 +1149,490 @@ cc_engine_guest_migration_cancel(CcEngine *self, const gchar *name, GError **err
 	}
 	cc_migration_cancel(guest->migration, "cancelled by request");
 	return cc_engine_guest_migration(self, name, FALSE, error);
+}
+
+/* ------------------------------------------------------------------- COLO */
+
+/* the virtual size of a raw file, a block device or a qcow2 image */
+static gboolean
+cc_engine_disk_size(const gchar *path, guint64 *size, GError **error)
+{
+	struct stat st;
+	guint8 hdr[32];
+	gint fd = open(path, O_RDONLY | O_CLOEXEC);
+	gssize n;
+
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		gint saved = errno;
+		if (fd >= 0)
+			close(fd);
+		g_set_error(error, COLO_ERROR, COLO_ERROR_INVALID_INPUT, "disk %s: %s", path,
+			    g_strerror(saved));
+		return FALSE;
+	}
+	n = read(fd, hdr, sizeof(hdr));
+	if (n == (gssize)sizeof(hdr) && memcmp(hdr, "QFI\xfb", 4) == 0) {
+		guint64 be;
+		memcpy(&be, hdr + 24, sizeof(be));
+		*size = GUINT64_FROM_BE(be);
+	} else if (S_ISBLK(st.st_mode)) {
+		off_t end = lseek(fd, 0, SEEK_END);
+		*size = end > 0 ? (guint64)end : 0;
+	} else {
+		*size = (guint64)st.st_size;
+	}
+	close(fd);
+	if (*size == 0) {
+		g_set_error(error, COLO_ERROR, COLO_ERROR_INVALID_INPUT, "disk %s is empty", path);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* each pair gets CC_TOPOLOGY_PORTS ports of its own on the replication network */
+static gint64
+cc_engine_port_base(CcEngine *self, const gchar *guest, GError **error)
+{
+	g_autoptr(GPtrArray) pairs = cc_store_pair_list(self->store, error);
+	if (pairs == NULL)
+		return -1;
+	for (guint slot = 0; slot < 1000; slot++) {
+		gint64 base = self->config->colo_port_base + (gint64)slot * CC_TOPOLOGY_PORTS;
+		gboolean taken = FALSE;
+		if (base + CC_TOPOLOGY_PORTS > 65535)
+			break;
+		for (guint i = 0; i < pairs->len; i++) {
+			CcStorePair *p = g_ptr_array_index(pairs, i);
+			if (p->port_base == base && g_strcmp0(p->guest, guest) != 0)
+				taken = TRUE;
+		}
+		if (!taken)
+			return base;
+	}
+	g_set_error(error, COLO_ERROR, COLO_ERROR_CONFLICT,
+		    "no free replication ports from [colo] port-base %u",
+		    self->config->colo_port_base);
+	return -1;
+}
+
+/* explicit choice, else the host the lost member ran on, else the pair's, else another host */
+static const gchar *
+cc_engine_pick_secondary_host(CcEngine *self, const gchar *primary_host, const gchar *wanted,
+			      const gchar *previous)
+{
+	if (wanted != NULL)
+		return wanted;
+	if (previous != NULL && g_strcmp0(previous, primary_host) != 0 &&
+	    cc_config_get_host(self->config, previous) != NULL)
+		return previous;
+	for (guint i = 0; i < self->config->hosts->len; i++) {
+		const CcConfigHost *h = g_ptr_array_index(self->config->hosts, i);
+		if (g_strcmp0(h->name, primary_host) != 0)
+			return h->name;
+	}
+	return primary_host;
+}
+
+static void
+cc_engine_pair_set(CcEngine *self, const gchar *guest, const gchar *state, const gchar *reason,
+		   const gchar *secondary_host)
+{
+	g_autoptr(GError) error_local = NULL;
+	g_autoptr(CcStorePair) pair = cc_store_pair_get(self->store, guest, NULL);
+	if (pair == NULL)
+		return;
+	g_free(pair->state);
+	pair->state = g_strdup(state);
+	g_free(pair->reason);
+	pair->reason = g_strdup(reason);
+	if (secondary_host != NULL) {
+		g_free(pair->secondary_host);
+		pair->secondary_host = g_strdup(secondary_host);
+	}
+	cc_engine_changed(self);
+	if (!cc_store_pair_put(self->store, pair, &error_local))
+		g_warning("guest %s: cannot save pair: %s", guest, error_local->message);
+}
+
+static void
+cc_engine_colo_event_cb(CcColo *colo, const gchar *kind, JsonObject *detail, gpointer user_data)
+{
+	CcGuest *guest = user_data;
+	CcEngine *self = guest->engine;
+
+	cc_engine_record(self, guest->name, NULL, kind, json_object_ref(detail));
+	if (g_strcmp0(kind, "protected") == 0) {
+		cc_engine_pair_set(self, guest->name, "protected", NULL, NULL);
+		cc_engine_set_state_logged(self, guest->name, "protected", NULL);
+	} else if (g_strcmp0(kind, "colo-lost") == 0) {
+		g_autofree gchar *reason = g_strdup_printf(
+			"%s %s lost: %s",
+			json_object_get_string_member_with_default(detail, "role", "?"),
+			json_object_get_string_member_with_default(detail, "member", "?"),
+			json_object_get_string_member_with_default(detail, "cause", "?"));
+		cc_engine_set_state_logged(self, guest->name, "failing-over", reason);
+	}
+}
+
+static gboolean cc_engine_reprotect_cb(gpointer user_data);
+
+static void
+cc_engine_record_failover(CcEngine *self, CcGuest *guest, JsonObject *detail, gboolean ok)
+{
+	g_autoptr(GError) error_local = NULL;
+	g_autofree gchar *text = cc_engine_json_text(json_object_ref(detail));
+	CcStoreFailover f = {0};
+
+	f.guest = guest->name;
+	f.cause = (gchar *)json_object_get_string_member_with_default(detail, "cause", "unknown");
+	f.lost = (gchar *)json_object_get_string_member_with_default(detail, "lost", "?");
+	f.lost_role = (gchar *)json_object_get_string_member_with_default(detail, "lost_role", "?");
+	f.survivor =
+		ok ? (gchar *)json_object_get_string_member_with_default(detail, "survivor", NULL)
+		   : NULL;
+	f.ok = ok;
+	f.latency_ms = json_object_get_double_member_with_default(detail, "latency_ms", 0);
+	f.detail = text;
+	cc_engine_changed(self);
+	if (cc_store_failover_insert(self->store, &f, &error_local) <= 0)
+		g_warning("guest %s: cannot record failover: %s", guest->name,
+			  error_local->message);
+}
+
+static void
+cc_engine_drop_member(CcEngine *self, CcGuest *guest, CcQemu **slot, const gchar *role)
+{
+	if (*slot == NULL)
+		return;
+	g_signal_handlers_disconnect_by_data(*slot, guest);
+	g_clear_object(slot);
+	cc_engine_changed(self);
+	cc_store_member_delete(self->store, guest->name, role, NULL);
+}
+
+static void
+cc_engine_colo_finished_cb(CcColo *colo, CcQemu *survivor, JsonObject *detail, gpointer user_data)
+{
+	CcGuest *guest = user_data;
+	CcEngine *self = guest->engine;
+	g_autoptr(CcColo) keep = g_object_ref(colo);
+	g_autoptr(CcStorePair) pair = cc_store_pair_get(self->store, guest->name, NULL);
+	const gchar *lost_role =
+		json_object_get_string_member_with_default(detail, "lost_role", NULL);
+	CcQemu *secondary = cc_colo_get_secondary(colo);
+	g_autofree gchar *lost_host = NULL;
+	g_autofree gchar *reason = NULL;
+	gboolean failover = lost_role != NULL;
+
+	g_signal_handlers_disconnect_by_data(colo, guest);
+	g_clear_object(&guest->colo);
+	if (failover)
+		cc_engine_record_failover(self, guest, detail, survivor != NULL);
+	if (survivor != NULL && survivor == secondary) {
+		/* the secondary is the guest now: it takes the primary's place */
+		const gchar *host = g_object_get_data(G_OBJECT(survivor), "cc-host");
+		g_autoptr(GError) error_local = NULL;
+		lost_host = g_strdup(g_object_get_data(G_OBJECT(guest->member), "cc-host"));
+		cc_engine_drop_member(self, guest, &guest->member, CC_ROLE_PRIMARY);
+		cc_store_member_delete(self->store, guest->name, CC_ROLE_SECONDARY, NULL);
+		guest->member = g_steal_pointer(&guest->secondary);
+		cc_engine_member_save(self, guest, guest->member);
+		if (!cc_store_guest_set_host(self->store, guest->name, host, &error_local) ||
+		    !cc_store_guest_set_run_disk(self->store, guest->name,
+						 cc_colo_get_spec(colo)->secondary_disk,
+						 &error_local))
+			g_warning("guest %s: %s", guest->name, error_local->message);
+	} else {
+		if (guest->secondary != NULL)
+			lost_host =
+				g_strdup(g_object_get_data(G_OBJECT(guest->secondary), "cc-host"));
+		cc_engine_drop_member(self, guest, &guest->secondary, CC_ROLE_SECONDARY);
+	}
+	if (failover)
+		reason = g_strdup_printf(
+			"failover: %s %s lost (%s); %s runs the guest after %.0f ms", lost_role,
+			json_object_get_string_member_with_default(detail, "lost", "?"),
+			json_object_get_string_member_with_default(detail, "cause", "?"),
+			survivor != NULL ? cc_qemu_get_name(survivor) : "nothing",
+			json_object_get_double_member_with_default(detail, "latency_ms", 0));
+	else
+		reason = g_strdup_printf(
+			"protect failed: %s",
+			json_object_get_string_member_with_default(detail, "reason", "?"));
+	cc_engine_pair_set(self, guest->name, "unprotected", reason, NULL);
+	if (survivor == NULL) {
+		/* nothing runs the guest: whatever is left goes through the ladder */
+		if (guest->member != NULL)
+			cc_qemu_stop_full_async(guest->member, TRUE, NULL, NULL);
+		cc_engine_set_state_logged(self, guest->name, "failed", reason);
+		return;
+	}
+	cc_engine_set_state_logged(self, guest->name, "running", reason);
+	if (failover && pair != NULL && pair->auto_reprotect && self->config->colo_auto_reprotect &&
+	    guest->reprotect_id == 0) {
+		g_free(guest->reprotect_host);
+		guest->reprotect_host = g_steal_pointer(&lost_host);
+		guest->reprotect_id = g_timeout_add(500, cc_engine_reprotect_cb, guest);
+	}
+}
+
+static gboolean
+cc_engine_protect_start(CcEngine *self, CcGuest *guest, CcStoreGuest *g, const gchar *sec_host,
+			guint checkpoint_ms, gint64 port_base, GError **error)
+{
+	const CcConfigHost *ph = cc_config_get_host(self->config, g->host);
+	const CcConfigHost *sh = cc_config_get_host(self->config, sec_host);
+	g_autofree gchar *mname = g_strdup_printf("%s-s%" G_GINT64_FORMAT, g->name,
+						  cc_store_event_last_id(self->store) + 1);
+	g_autofree gchar *dir = g_build_filename(self->config->state_dir, "colo", NULL);
+	g_autofree gchar *sdisk = NULL, *adisk = NULL, *hdisk = NULL;
+	g_autoptr(GPtrArray) argv = NULL;
+	CcPairSpec spec = {0};
+	CcColoParams params = {0};
+	guint64 size = 0;
+
+	if (ph == NULL || sh == NULL) {
+		g_set_error(error, COLO_ERROR, COLO_ERROR_INVALID_INPUT,
+			    "host %s is not configured (see coloctl hosts)",
+			    ph == NULL ? g->host : sec_host);
+		return FALSE;
+	}
+	g_autofree gchar *run_disk = cc_engine_run_disk(self, g);
+	if (!cc_engine_disk_size(run_disk, &size, error))
+		return FALSE;
+	if (g_mkdir_with_parents(dir, 0700) != 0) {
+		g_set_error(error, COLO_ERROR, COLO_ERROR_INTERNAL, "cannot make %s: %s", dir,
+			    g_strerror(errno));
+		return FALSE;
+	}
+	sdisk = g_strdup_printf("%s/%s.raw", dir, mname);
+	adisk = g_strdup_printf("%s/%s-active.qcow2", dir, mname);
+	hdisk = g_strdup_printf("%s/%s-hidden.qcow2", dir, mname);
+	spec.guest = g->name;
+	spec.net = g_str_has_prefix(g->net, "bridge:");
+	spec.primary_address = ph->address;
+	spec.secondary_address = sh->address;
+	spec.port_base = (guint)port_base;
+	spec.sock_dir = self->config->runtime_dir;
+	spec.sock_prefix = mname;
+	spec.secondary_disk = sdisk;
+	spec.active_disk = adisk;
+	spec.hidden_disk = hdisk;
+	spec.checkpoint_ms = checkpoint_ms;
+	params.watchdog_ms = self->config->colo_watchdog_ms;
+	params.hang_ms = self->config->colo_hang_ms;
+	params.checkpoint_hang_ms = self->config->colo_checkpoint_hang_ms;
+	params.sync_timeout_s = self->config->colo_sync_timeout_s;
+	params.sample_ms = self->config->migration_sample_ms;
+	params.qemu_img = self->config->colo_qemu_img;
+	params.link_probe_ms = self->config->colo_link_probe_ms;
+
+	guest->secondary = cc_engine_member_new(self, guest, sec_host, mname, error);
+	if (guest->secondary == NULL)
+		return FALSE;
+	argv = cc_engine_build_argv(self, g, guest->secondary, sec_host, &spec,
+				    cc_qemu_get_caps(guest->member));
+	guest->colo = cc_colo_new(g->name, guest->member, guest->secondary, &spec, size, &params);
+	g_signal_connect(guest->colo, "event", G_CALLBACK(cc_engine_colo_event_cb), guest);
+	g_signal_connect(guest->colo, "finished", G_CALLBACK(cc_engine_colo_finished_cb), guest);
+	cc_engine_member_save(self, guest, guest->secondary);
+	{
+		JsonObject *d = json_object_new();
+		json_object_set_string_member(d, "secondary", mname);
+		json_object_set_string_member(d, "secondary_host", sec_host);
+		json_object_set_int_member(d, "checkpoint_ms", checkpoint_ms);
+		json_object_set_int_member(d, "port_base", port_base);
+		json_object_set_int_member(d, "disk_bytes", (gint64)size);
+		cc_engine_record(self, g->name, NULL, "protect-started", d);
+	}
+	cc_colo_protect(guest->colo, (const gchar *const *)argv->pdata);
+	return TRUE;
+}
+
+/* shared by the request and automatic re-protection */
+static gboolean
+cc_engine_protect(CcEngine *self, const gchar *name, const gchar *wanted_host, gint64 checkpoint_ms,
+		  const gchar *previous_host, gint auto_reprotect, GError **error)
+{
+	g_autoptr(CcStoreGuest) g = cc_store_guest_get(self->store, name, error);
+	g_autoptr(CcStorePair) old = NULL;
+	CcGuest *guest = g_hash_table_lookup(self->guests, name);
+	CcStorePair pair = {0};
+	const gchar *sec_host;
+	gint64 port_base;
+
+	if (g == NULL)
+		return FALSE;
+	if (g_strcmp0(g->state, "running") != 0 || guest == NULL || guest->member == NULL ||
+	    cc_qemu_get_state(guest->member) != CC_QEMU_STATE_RUNNING || guest->colo != NULL ||
+	    guest->migration != NULL)
+		return cc_engine_conflict(g, "protect", error);
+	if (cc_qemu_get_caps(guest->member) == NULL || !cc_qemu_get_caps(guest->member)->colo) {
+		g_set_error(error, COLO_ERROR, COLO_ERROR_UNSUPPORTED,
+			    "cannot protect guest %s: its QEMU has no x-colo migration capability",
+			    name);
+		return FALSE;
+	}
+	if (wanted_host != NULL && cc_config_get_host(self->config, wanted_host) == NULL) {
+		g_set_error(error, COLO_ERROR, COLO_ERROR_INVALID_INPUT,
+			    "host %s is not configured (see coloctl hosts)", wanted_host);
+		return FALSE;
+	}
+	old = cc_store_pair_get(self->store, name, NULL);
+	sec_host = cc_engine_pick_secondary_host(
+		self, g->host, wanted_host,
+		previous_host != NULL ? previous_host : (old != NULL ? old->secondary_host : NULL));
+	port_base = cc_engine_port_base(self, name, error);
+	if (port_base < 0)
+		return FALSE;
+	pair.guest = (gchar *)name;
+	pair.secondary_host = (gchar *)sec_host;
+	pair.checkpoint_ms = checkpoint_ms > 0 ? checkpoint_ms
+			     : old != NULL     ? old->checkpoint_ms
+					       : self->config->colo_checkpoint_ms;
+	pair.port_base = port_base;
+	pair.state = (gchar *)"syncing";
+	pair.auto_reprotect = auto_reprotect >= 0 ? auto_reprotect != 0
+			      : old != NULL       ? old->auto_reprotect
+						  : TRUE;
+	cc_engine_changed(self);
+	if (!cc_store_pair_put(self->store, &pair, error))
+		return FALSE;
+	if (!cc_engine_set_state(self, name, "syncing", NULL, error))
+		return FALSE;
+	if (!cc_engine_protect_start(self, guest, g, sec_host, (guint)pair.checkpoint_ms, port_base,
+				     error)) {
+		cc_engine_drop_member(self, guest, &guest->secondary, CC_ROLE_SECONDARY);
+		cc_engine_pair_set(self, name, "unprotected", (*error)->message, NULL);
+		cc_engine_set_state_logged(self, name, "running", (*error)->message);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+cc_engine_reprotect_cb(gpointer user_data)
+{
+	CcGuest *guest = user_data;
+	CcEngine *self = guest->engine;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *host = g_steal_pointer(&guest->reprotect_host);
+
+	guest->reprotect_id = 0;
+	if (!cc_engine_protect(self, guest->name, NULL, 0, host, -1, &error)) {
+		JsonObject *d = json_object_new();
+		json_object_set_string_member(d, "error", error->message);
+		cc_engine_record(self, guest->name, NULL, "reprotect-failed", d);
+	}
+	return G_SOURCE_REMOVE;
+}
+
+JsonNode *
+cc_engine_guest_protect(CcEngine *self, const gchar *name, JsonObject *req, GError **error)
+{
+	const gchar *host = req != NULL ? cc_engine_opt_string(req, "secondary_host") : NULL;
+	gint64 ckpt =
+		req != NULL ? json_object_get_int_member_with_default(req, "checkpoint_ms", 0) : 0;
+	gint auto_rp = -1;
+	CcGuest *guest = g_hash_table_lookup(self->guests, name);
+
+	if (req != NULL && json_object_has_member(req, "auto_reprotect"))
+		auto_rp = json_object_get_boolean_member(req, "auto_reprotect") ? 1 : 0;
+	if (guest != NULL && guest->reprotect_id != 0) {
+		g_source_remove(guest->reprotect_id);
+		guest->reprotect_id = 0;
+	}
+	if (!cc_engine_protect(self, name, host, ckpt, NULL, auto_rp, error))
+		return NULL;
+	return cc_engine_guest_get(self, name, error);
+}
+
+JsonNode *
+cc_engine_guest_failover(CcEngine *self, const gchar *name, JsonObject *req, GError **error)
+{
+	g_autoptr(CcStoreGuest) g = cc_store_guest_get(self->store, name, error);
+	CcGuest *guest = g_hash_table_lookup(self->guests, name);
+	const gchar *to = req != NULL ? cc_engine_opt_string(req, "to") : NULL;
+
+	if (g == NULL)
+		return NULL;
+	if (guest == NULL || guest->colo == NULL ||
+	    cc_colo_get_state(guest->colo) != CC_COLO_PROTECTED) {
+		g_set_error(error, COLO_ERROR, COLO_ERROR_CONFLICT,
+			    "cannot fail over guest %s: it is %s, not protected", name, g->state);
+		return NULL;
+	}
+	/* --to names the member that keeps the guest */
+	if (!cc_colo_failover(guest->colo, g_strcmp0(to, "primary") == 0 ? "secondary" : "primary",
+			      "requested", error))
+		return NULL;
+	return cc_engine_guest_get(self, name, error);
+}
+
+JsonNode *
+cc_engine_guest_failovers(CcEngine *self, const gchar *name, GError **error)
+{
+	g_autoptr(CcStoreGuest) g = cc_store_guest_get(self->store, name, error);
+	g_autoptr(GPtrArray) rows = NULL;
+	JsonArray *arr;
+	JsonObject *obj;
+	JsonNode *node;
+
+	if (g == NULL)
+		return NULL;
+	rows = cc_store_failover_list(self->store, name, error);
+	if (rows == NULL)
+		return NULL;
+	arr = json_array_new();
+	for (guint i = 0; i < rows->len; i++) {
+		CcStoreFailover *f = g_ptr_array_index(rows, i);
+		JsonObject *o = json_object_new();
+		g_autofree gchar *ts = cc_engine_time_string(f->ts_us);
+		JsonNode *detail = cc_engine_parse_text(f->detail);
+		json_object_set_int_member(o, "id", f->id);
+		json_object_set_string_member(o, "time", ts);
+		json_object_set_string_member(o, "cause", f->cause);
+		json_object_set_string_member(o, "lost", f->lost);
+		json_object_set_string_member(o, "lost_role", f->lost_role);
+		cc_engine_set_nullable(o, "survivor", f->survivor);
+		json_object_set_boolean_member(o, "ok", f->ok);
+		json_object_set_double_member(o, "latency_ms", f->latency_ms);
+		json_object_set_member(o, "detail", detail);
+		json_array_add_object_element(arr, o);
+	}
+	obj = json_object_new();
+	json_object_set_array_member(obj, "failovers", arr);
+	node = json_node_new(JSON_NODE_OBJECT);
+	json_node_take_object(node, obj);
+	return node;
+}
+
+/* what `show` says about protection: live from the pair when one runs */
+static JsonObject *
+cc_engine_protection_json(CcEngine *self, const gchar *name)
+{
+	CcGuest *guest = g_hash_table_lookup(self->guests, name);
+	g_autoptr(CcStorePair) pair = cc_store_pair_get(self->store, name, NULL);
+	g_autoptr(GPtrArray) failovers = cc_store_failover_list(self->store, name, NULL);
+	JsonObject *o;
+
+	if (pair == NULL)
+		return NULL;
+	o = guest != NULL && guest->colo != NULL ? cc_colo_to_json(guest->colo) : json_object_new();
+	json_object_set_string_member(o, "pair_state", pair->state);
+	cc_engine_set_nullable(o, "reason", pair->reason);
+	cc_engine_set_nullable(o, "secondary_host", pair->secondary_host);
+	if (!json_object_has_member(o, "checkpoint_ms"))
+		json_object_set_int_member(o, "checkpoint_ms", pair->checkpoint_ms);
+	json_object_set_boolean_member(o, "auto_reprotect",
+				       pair->auto_reprotect && self->config->colo_auto_reprotect);
+	json_object_set_int_member(o, "failovers", failovers != NULL ? failovers->len : 0);
+	if (!json_object_has_member(o, "last_failover") && failovers != NULL &&
+	    failovers->len > 0) {
+		CcStoreFailover *f = g_ptr_array_index(failovers, failovers->len - 1);
+		json_object_set_member(o, "last_failover", cc_engine_parse_text(f->detail));
+	}
+	return o;
 }
 
 /* ---------------------------------------------------------------- reattach */

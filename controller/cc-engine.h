@@ -35,6 +35,11 @@ JsonNode *cc_engine_guest_migrate(CcEngine *self, const gchar *name, JsonObject 
 JsonNode *cc_engine_guest_migration(CcEngine *self, const gchar *name, gboolean samples,
 				    GError **error);
 JsonNode *cc_engine_guest_migration_cancel(CcEngine *self, const gchar *name, GError **error);
+JsonNode *cc_engine_guest_protect(CcEngine *self, const gchar *name, JsonObject *request,
+				  GError **error);
+JsonNode *cc_engine_guest_failover(CcEngine *self, const gchar *name, JsonObject *request,
+				   GError **error);
+JsonNode *cc_engine_guest_failovers(CcEngine *self, const gchar *name, GError **error);
 JsonNode *cc_engine_hosts(CcEngine *self);
 JsonNode *cc_engine_health(CcEngine *self);
 JsonNode *cc_engine_events(CcEngine *self, gint64 after, guint limit, GError **error);

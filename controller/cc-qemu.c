@@ -29,6 +29,7 @@ struct _CcQemu {
 	gchar *qmp_path;
 	gchar *log_path;
 	gchar *netns;
+	gchar *tap_bridge;
 	CcQemuTimeouts timeouts;
 	CcQemuState state;
 	guint generation;
@@ -523,6 +524,7 @@ cc_qemu_launch_async(CcQemu *self, const gchar *const *argv, GCancellable *cance
 	spec.qmp_path = self->qmp_path;
 	spec.log_path = self->log_path;
 	spec.netns = self->netns;
+	spec.tap_bridge = self->tap_bridge;
 	self->process = cc_backend_launch(self->backend, &spec, &error);
 	if (self->process == NULL) {
 		g_autoptr(CcQemuOp) op = cc_qemu_op_new(self, task);
@@ -838,6 +840,14 @@ cc_qemu_get_timeouts(CcQemu *self)
 	return &self->timeouts;
 }
 
+/* the member's network: a tap on @bridge, handed over as CC_BACKEND_TAP_FD */
+void
+cc_qemu_set_tap_bridge(CcQemu *self, const gchar *bridge)
+{
+	g_free(self->tap_bridge);
+	self->tap_bridge = g_strdup(bridge);
+}
+
 void
 cc_qemu_set_netns(CcQemu *self, const gchar *netns)
 {
@@ -885,6 +895,12 @@ const gchar *
 cc_qemu_get_qmp_path(CcQemu *self)
 {
 	return self->qmp_path;
+}
+
+const gchar *
+cc_qemu_get_netns(CcQemu *self)
+{
+	return self->netns;
 }
 
 const gchar *
@@ -943,6 +959,7 @@ cc_qemu_finalize(GObject *object)
 	g_free(self->qmp_path);
 	g_free(self->log_path);
 	g_free(self->netns);
+	g_free(self->tap_bridge);
 	G_OBJECT_CLASS(cc_qemu_parent_class)->finalize(object);
 }
 

@@ -45,6 +45,7 @@ void cc_qemu_timeouts_init(CcQemuTimeouts *t);
 void cc_qemu_set_timeouts(CcQemu *self, const CcQemuTimeouts *timeouts);
 const CcQemuTimeouts *cc_qemu_get_timeouts(CcQemu *self);
 void cc_qemu_set_netns(CcQemu *self, const gchar *netns);
+void cc_qemu_set_tap_bridge(CcQemu *self, const gchar *bridge);
 
 void cc_qemu_launch_async(CcQemu *self, const gchar *const *argv, GCancellable *cancellable,
 			  GAsyncReadyCallback callback, gpointer user_data);
@@ -72,6 +73,7 @@ CcProcess *cc_qemu_get_process(CcQemu *self);
 const CcCaps *cc_qemu_get_caps(CcQemu *self);
 const gchar *cc_qemu_get_qmp_path(CcQemu *self);
 const gchar *cc_qemu_get_log_path(CcQemu *self);
+const gchar *cc_qemu_get_netns(CcQemu *self);
 gboolean cc_qemu_get_unresponsive(CcQemu *self);
 
 G_END_DECLS

@@ -1214,3 +1214,249 @@ cc_store_sample_free(CcStoreSample *s)
 	g_free(s->report);
 	g_free(s);
 }
+
+/* ------------------------------------------------------------------ pairs */
+
+void
+cc_store_pair_free(CcStorePair *pair)
+{
+	if (pair == NULL)
+		return;
+	g_free(pair->guest);
+	g_free(pair->secondary_host);
+	g_free(pair->state);
+	g_free(pair->reason);
+	g_free(pair);
+}
+
+void
+cc_store_failover_free(CcStoreFailover *f)
+{
+	if (f == NULL)
+		return;
+	g_free(f->guest);
+	g_free(f->cause);
+	g_free(f->lost);
+	g_free(f->lost_role);
+	g_free(f->survivor);
+	g_free(f->detail);
+	g_free(f);
+}
+
+/* @run_disk NULL: the guest runs from its defined disk again */
+gboolean
+cc_store_guest_set_run_disk(CcStore *self, const gchar *name, const gchar *run_disk, GError **error)
+{
+	g_autoptr(CcStoreStmt) stmt = NULL;
+
+	g_return_val_if_fail(CC_IS_STORE(self), FALSE);
+	stmt = cc_store_prepare(self,
+				run_disk != NULL
+					? "INSERT OR REPLACE INTO guest_disks (guest, run_disk) "
+					  "VALUES (:name, :disk)"
+					: "DELETE FROM guest_disks WHERE guest = :name",
+				error);
+	if (stmt == NULL)
+		return FALSE;
+	if ((run_disk != NULL && cc_store_bind_text(stmt, ":disk", run_disk) != SQLITE_OK) ||
+	    cc_store_bind_text(stmt, ":name", name) != SQLITE_OK)
+		return cc_store_fail(self, error, "set guest disk");
+	return cc_store_step_done(self, stmt, "set guest disk", error);
+}
+
+/* NULL when the guest runs from its defined disk */
+gchar *
+cc_store_guest_get_run_disk(CcStore *self, const gchar *name)
+{
+	g_autoptr(CcStoreStmt) stmt = NULL;
+
+	g_return_val_if_fail(CC_IS_STORE(self), NULL);
+	stmt = cc_store_prepare(self, "SELECT run_disk FROM guest_disks WHERE guest = :name", NULL);
+	if (stmt == NULL || cc_store_bind_text(stmt, ":name", name) != SQLITE_OK)
+		return NULL;
+	if (sqlite3_step(stmt) != SQLITE_ROW)
+		return NULL;
+	return cc_store_column_dup(stmt, 0);
+}
+
+gboolean
+cc_store_pair_put(CcStore *self, const CcStorePair *pair, GError **error)
+{
+	g_autoptr(CcStoreStmt) stmt = NULL;
+
+	g_return_val_if_fail(CC_IS_STORE(self), FALSE);
+	stmt = cc_store_prepare(
+		self,
+		"INSERT OR REPLACE INTO pairs (guest, secondary_host, checkpoint_ms, port_base, "
+		"state, reason, auto_reprotect, updated_us) VALUES (:guest, :host, :ckpt, :port, "
+		":state, :reason, :auto, :updated)",
+		error);
+	if (stmt == NULL)
+		return FALSE;
+	if (cc_store_bind_text(stmt, ":guest", pair->guest) != SQLITE_OK ||
+	    cc_store_bind_text(stmt, ":host", pair->secondary_host) != SQLITE_OK ||
+	    cc_store_bind_int64(stmt, ":ckpt", pair->checkpoint_ms) != SQLITE_OK ||
+	    cc_store_bind_int64(stmt, ":port", pair->port_base) != SQLITE_OK ||
+	    cc_store_bind_text(stmt, ":state", pair->state) != SQLITE_OK ||
+	    cc_store_bind_text(stmt, ":reason", pair->reason) != SQLITE_OK ||
+	    cc_store_bind_int64(stmt, ":auto", pair->auto_reprotect ? 1 : 0) != SQLITE_OK ||
+	    cc_store_bind_int64(stmt, ":updated", g_get_real_time()) != SQLITE_OK)
+		return cc_store_fail(self, error, "put pair");
+	return cc_store_step_done(self, stmt, "put pair", error);
+}
+
+static CcStorePair *
+cc_store_pair_from_row(sqlite3_stmt *stmt)
+{
+	CcStorePair *p = g_new0(CcStorePair, 1);
+	p->guest = cc_store_column_dup(stmt, 0);
+	p->secondary_host = cc_store_column_dup(stmt, 1);
+	p->checkpoint_ms = sqlite3_column_int64(stmt, 2);
+	p->port_base = sqlite3_column_int64(stmt, 3);
+	p->state = cc_store_column_dup(stmt, 4);
+	p->reason = cc_store_column_dup(stmt, 5);
+	p->auto_reprotect = sqlite3_column_int64(stmt, 6) != 0;
+	p->updated_us = sqlite3_column_int64(stmt, 7);
+	return p;
+}
+
+#define CC_STORE_PAIR_COLUMNS                                                                      \
+	"guest, secondary_host, checkpoint_ms, port_base, state, reason, auto_reprotect, "         \
+	"updated_us"
+
+/* NULL with COLO_ERROR_NOT_FOUND when the guest has no pair */
+CcStorePair *
+cc_store_pair_get(CcStore *self, const gchar *guest, GError **error)
+{
+	g_autoptr(CcStoreStmt) stmt = NULL;
+	gint rc;
+
+	g_return_val_if_fail(CC_IS_STORE(self), NULL);
+	stmt = cc_store_prepare(
+		self, "SELECT " CC_STORE_PAIR_COLUMNS " FROM pairs WHERE guest = :guest", error);
+	if (stmt == NULL)
+		return NULL;
+	if (cc_store_bind_text(stmt, ":guest", guest) != SQLITE_OK) {
+		cc_store_fail(self, error, "get pair");
+		return NULL;
+	}
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		return cc_store_pair_from_row(stmt);
+	if (rc == SQLITE_DONE)
+		g_set_error(error, COLO_ERROR, COLO_ERROR_NOT_FOUND, "guest %s is not protected",
+			    guest);
+	else
+		cc_store_fail(self, error, "get pair");
+	return NULL;
+}
+
+GPtrArray *
+cc_store_pair_list(CcStore *self, GError **error)
+{
+	g_autoptr(CcStoreStmt) stmt = NULL;
+	g_autoptr(GPtrArray) rows =
+		g_ptr_array_new_with_free_func((GDestroyNotify)cc_store_pair_free);
+	gint rc;
+
+	g_return_val_if_fail(CC_IS_STORE(self), NULL);
+	stmt = cc_store_prepare(self, "SELECT " CC_STORE_PAIR_COLUMNS " FROM pairs ORDER BY guest",
+				error);
+	if (stmt == NULL)
+		return NULL;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(rows, cc_store_pair_from_row(stmt));
+	if (rc != SQLITE_DONE) {
+		cc_store_fail(self, error, "list pairs");
+		return NULL;
+	}
+	return g_steal_pointer(&rows);
+}
+
+gboolean
+cc_store_pair_delete(CcStore *self, const gchar *guest, GError **error)
+{
+	g_autoptr(CcStoreStmt) stmt = NULL;
+
+	g_return_val_if_fail(CC_IS_STORE(self), FALSE);
+	stmt = cc_store_prepare(self, "DELETE FROM pairs WHERE guest = :guest", error);
+	if (stmt == NULL)
+		return FALSE;
+	if (cc_store_bind_text(stmt, ":guest", guest) != SQLITE_OK)
+		return cc_store_fail(self, error, "delete pair");
+	return cc_store_step_done(self, stmt, "delete pair", error);
+}
+
+gint64
+cc_store_failover_insert(CcStore *self, const CcStoreFailover *f, GError **error)
+{
+	g_autoptr(CcStoreStmt) stmt = NULL;
+
+	g_return_val_if_fail(CC_IS_STORE(self), 0);
+	stmt = cc_store_prepare(self,
+				"INSERT INTO failovers (guest, ts_us, cause, lost, lost_role, "
+				"survivor, ok, latency_ms, detail) VALUES (:guest, :ts, :cause, "
+				":lost, :role, :survivor, :ok, :latency, :detail)",
+				error);
+	if (stmt == NULL)
+		return 0;
+	if (cc_store_bind_text(stmt, ":guest", f->guest) != SQLITE_OK ||
+	    cc_store_bind_int64(stmt, ":ts", f->ts_us != 0 ? f->ts_us : g_get_real_time()) !=
+		    SQLITE_OK ||
+	    cc_store_bind_text(stmt, ":cause", f->cause) != SQLITE_OK ||
+	    cc_store_bind_text(stmt, ":lost", f->lost) != SQLITE_OK ||
+	    cc_store_bind_text(stmt, ":role", f->lost_role) != SQLITE_OK ||
+	    cc_store_bind_text(stmt, ":survivor", f->survivor) != SQLITE_OK ||
+	    cc_store_bind_int64(stmt, ":ok", f->ok ? 1 : 0) != SQLITE_OK ||
+	    sqlite3_bind_double(stmt, sqlite3_bind_parameter_index(stmt, ":latency"),
+				f->latency_ms) != SQLITE_OK ||
+	    cc_store_bind_text(stmt, ":detail", f->detail != NULL ? f->detail : "{}") !=
+		    SQLITE_OK) {
+		cc_store_fail(self, error, "insert failover");
+		return 0;
+	}
+	if (!cc_store_step_done(self, stmt, "insert failover", error))
+		return 0;
+	return sqlite3_last_insert_rowid(self->db);
+}
+
+GPtrArray *
+cc_store_failover_list(CcStore *self, const gchar *guest, GError **error)
+{
+	g_autoptr(CcStoreStmt) stmt = NULL;
+	g_autoptr(GPtrArray) rows =
+		g_ptr_array_new_with_free_func((GDestroyNotify)cc_store_failover_free);
+	gint rc;
+
+	g_return_val_if_fail(CC_IS_STORE(self), NULL);
+	stmt = cc_store_prepare(
+		self,
+		"SELECT id, guest, ts_us, cause, lost, lost_role, survivor, ok, "
+		"latency_ms, detail FROM failovers WHERE guest = :guest ORDER BY id",
+		error);
+	if (stmt == NULL)
+		return NULL;
+	if (cc_store_bind_text(stmt, ":guest", guest) != SQLITE_OK) {
+		cc_store_fail(self, error, "list failovers");
+		return NULL;
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		CcStoreFailover *f = g_new0(CcStoreFailover, 1);
+		f->id = sqlite3_column_int64(stmt, 0);
+		f->guest = cc_store_column_dup(stmt, 1);
+		f->ts_us = sqlite3_column_int64(stmt, 2);
+		f->cause = cc_store_column_dup(stmt, 3);
+		f->lost = cc_store_column_dup(stmt, 4);
+		f->lost_role = cc_store_column_dup(stmt, 5);
+		f->survivor = cc_store_column_dup(stmt, 6);
+		f->ok = sqlite3_column_int64(stmt, 7) != 0;
+		f->latency_ms = sqlite3_column_double(stmt, 8);
+		f->detail = cc_store_column_dup(stmt, 9);
+		g_ptr_array_add(rows, f);
+	}
+	if (rc != SQLITE_DONE) {
+		cc_store_fail(self, error, "list failovers");
+		return NULL;
+	}
+	return g_steal_pointer(&rows);
+}

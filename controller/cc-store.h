@@ -151,4 +151,44 @@ gboolean cc_store_migration_sample_add(CcStore *self, gint64 id, gint64 t_us,
 /* of CcStoreSample, in the order they were taken */
 GPtrArray *cc_store_migration_samples(CcStore *self, gint64 id, GError **error);
 
+/* what protection a guest should have */
+typedef struct {
+	gchar *guest;
+	gchar *secondary_host; /* nullable: the engine picks */
+	gint64 checkpoint_ms;
+	gint64 port_base;
+	gchar *state; /* wanted, syncing, protected, unprotected */
+	gchar *reason;
+	gboolean auto_reprotect;
+	gint64 updated_us;
+} CcStorePair;
+
+typedef struct {
+	gint64 id;
+	gchar *guest;
+	gint64 ts_us;
+	gchar *cause;
+	gchar *lost;
+	gchar *lost_role;
+	gchar *survivor; /* nullable */
+	gboolean ok;
+	gdouble latency_ms;
+	gchar *detail; /* JSON */
+} CcStoreFailover;
+
+void cc_store_pair_free(CcStorePair *pair);
+void cc_store_failover_free(CcStoreFailover *f);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CcStorePair, cc_store_pair_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CcStoreFailover, cc_store_failover_free)
+
+gboolean cc_store_guest_set_run_disk(CcStore *self, const gchar *name, const gchar *run_disk,
+				     GError **error);
+gchar *cc_store_guest_get_run_disk(CcStore *self, const gchar *name);
+gboolean cc_store_pair_put(CcStore *self, const CcStorePair *pair, GError **error);
+CcStorePair *cc_store_pair_get(CcStore *self, const gchar *guest, GError **error);
+GPtrArray *cc_store_pair_list(CcStore *self, GError **error);
+gboolean cc_store_pair_delete(CcStore *self, const gchar *guest, GError **error);
+gint64 cc_store_failover_insert(CcStore *self, const CcStoreFailover *f, GError **error);
+GPtrArray *cc_store_failover_list(CcStore *self, const gchar *guest, GError **error);
+
 G_END_DECLS
