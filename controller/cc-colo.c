@@ -61,6 +61,9 @@ struct _CcColo {
 	guint status_polls;
 	guint ticks;
 	guint running_checks;
+	gboolean migration_started;
+	gchar *pending_cause;
+	JsonObject *exit_detail; /* a secondary's COLO_EXIT, while the primary is asked */
 	/* the replication link probe */
 	GSocket *probe;
 	GSource *probe_source;
@@ -424,6 +427,9 @@ cc_colo_failover_done(CcColo *self, GError *error)
 				      (gdouble)(self->seq_done_us - self->fenced_us) / 1000.0);
 	json_object_set_double_member(detail, "latency_ms",
 				      (gdouble)(now - self->cause_us) / 1000.0);
+	/* CLOCK_MONOTONIC, for tools that timed the fault themselves */
+	json_object_set_int_member(detail, "detected_monotonic_us", self->cause_us);
+	json_object_set_int_member(detail, "running_monotonic_us", now);
 	json_object_set_array_member(detail, "steps", json_array_ref(self->steps));
 	if (error != NULL) {
 		json_object_set_string_member(detail, "error", error->message);
@@ -690,7 +696,20 @@ gboolean
 cc_colo_failover(CcColo *self, const gchar *lost, const gchar *cause, GError **error)
 {
 	gint which = g_strcmp0(lost, "primary") == 0 ? P : S;
+	gint keep = 1 - which;
 	if (self->state == CC_COLO_PROTECTED) {
+		/* a member that does not answer cannot take over; the other one is fenced
+		 * first, so refusing here is what keeps the guest alive */
+		gint64 silent_ms =
+			(g_get_monotonic_time() - self->health[keep].last_reply_us) / 1000;
+		if (silent_ms > (gint64)self->params.hang_ms) {
+			g_set_error(error, COLO_ERROR, COLO_ERROR_CONFLICT,
+				    "cannot fail over guest %s to its %s %s: its monitor has not "
+				    "answered for %" G_GINT64_FORMAT " ms",
+				    self->guest, cc_colo_roles[keep],
+				    cc_qemu_get_name(self->member[keep]), silent_ms);
+			return FALSE;
+		}
 		cc_colo_failover_start(self, which, cause, NULL);
 		return TRUE;
 	}
@@ -832,6 +851,34 @@ cc_colo_watchdog_cb(gpointer user_data)
 
 /* --------------------------------------------------------------- events */
 
+static void cc_colo_abort_literal(CcColo *self, ColoError code, const gchar *message);
+
+static void
+cc_colo_sync_lost_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(CcColo) self = CC_COLO(user_data);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) ret = cc_qemu_execute_finish(CC_QEMU(source), res, &error);
+	const gchar *mode = NULL;
+	g_autofree gchar *msg = NULL;
+
+	if (self->state != CC_COLO_SYNC_RAM)
+		return;
+	if (ret != NULL && JSON_NODE_HOLDS_OBJECT(ret))
+		mode = json_object_get_string_member_with_default(json_node_get_object(ret), "mode",
+								  NULL);
+	if (g_strcmp0(mode, "secondary") == 0) {
+		JsonObject *d = json_object_new();
+		json_object_set_string_member(d, "phase", "initial migration");
+		self->state = CC_COLO_PROTECTED;
+		cc_colo_failover_start(self, P, self->pending_cause, d);
+		return;
+	}
+	msg = g_strdup_printf("primary %s lost (%s) before the secondary held the guest",
+			      cc_qemu_get_name(self->member[P]), self->pending_cause);
+	cc_colo_abort_literal(self, COLO_ERROR_DISCONNECTED, msg);
+}
+
 static void
 cc_colo_member_event_cb(CcQemu *member, const gchar *kind, JsonObject *detail, gpointer user_data)
 {
@@ -855,6 +902,19 @@ cc_colo_member_event_cb(CcQemu *member, const gchar *kind, JsonObject *detail, g
 	 * loses the guest (the secondary has no complete copy yet) */
 	if (self->state == CC_COLO_PREPARING && cc_qemu_get_state(member) == CC_QEMU_STATE_STARTING)
 		return; /* the launch callback reports it */
+	/* the primary hangs once the initial migration runs (under TCG: the checkpoint
+	 * deadlock): if the secondary is in COLO it holds the whole guest, so it takes
+	 * over as from any hang */
+	if (i == P && self->state == CC_COLO_SYNC_RAM && self->migration_started &&
+	    (g_strcmp0(cause, "qmp-deadline") == 0 || g_strcmp0(cause, "process-exit") == 0 ||
+	     g_strcmp0(cause, "qmp-eof") == 0)) {
+		g_free(self->pending_cause);
+		self->pending_cause = g_strdup(cause);
+		cc_qemu_execute_async(self->member[S], "query-colo-status", NULL, CC_QMP_FLAG_NONE,
+				      self->params.hang_ms, cc_colo_sync_lost_cb,
+				      g_object_ref(self));
+		return;
+	}
 	if (self->state < CC_COLO_PROTECTED) {
 		g_object_set_data_full(G_OBJECT(self), "cc-abort-cause",
 				       g_strdup_printf("%s %s: %s", cc_colo_roles[i],
@@ -867,6 +927,25 @@ cc_colo_member_event_cb(CcQemu *member, const gchar *kind, JsonObject *detail, g
 static void cc_colo_abort(CcColo *self, GError *error);
 
 static void
+cc_colo_exit_check_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(CcColo) self = CC_COLO(user_data);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) ret = cc_qemu_execute_finish(CC_QEMU(source), res, &error);
+	JsonObject *d = g_steal_pointer(&self->exit_detail);
+
+	if (self->state != CC_COLO_PROTECTED) {
+		if (d != NULL)
+			json_object_unref(d);
+		return;
+	}
+	if (d == NULL)
+		d = json_object_new();
+	json_object_set_string_member(d, "primary", ret != NULL ? "answers" : error->message);
+	cc_colo_failover_start(self, ret != NULL ? S : P, "colo-exit", d);
+}
+
+static void
 cc_colo_qmp_event_cb(CcQemu *member, const gchar *name, JsonObject *data, guint generation,
 		     gpointer user_data)
 {
@@ -874,8 +953,11 @@ cc_colo_qmp_event_cb(CcQemu *member, const gchar *name, JsonObject *data, guint 
 	gint i = cc_colo_index(self, member);
 
 	if (i == P && g_strcmp0(name, "STOP") == 0 && self->state == CC_COLO_PROTECTED) {
+		JsonObject *d = json_object_new();
 		self->in_checkpoint = TRUE;
 		self->checkpoint_since_us = g_get_monotonic_time();
+		json_object_set_int_member(d, "checkpoint", self->checkpoints + 1);
+		cc_colo_emit(self, "colo-checkpoint", d);
 		return;
 	}
 	if (i == P && g_strcmp0(name, "RESUME") == 0 && self->in_checkpoint) {
@@ -907,16 +989,19 @@ cc_colo_qmp_event_cb(CcQemu *member, const gchar *name, JsonObject *data, guint 
 			json_object_unref(d);
 			return;
 		}
-		/* COLO broke on one side. The primary reports a lost secondary; the
-		 * secondary reports a lost primary, unless the primary still answers
-		 * (a cut replication link): then the primary keeps the guest. */
-		if (i == P ||
-		    !cc_colo_hung(self, P,
-				  g_get_monotonic_time() + (gint64)self->params.hang_ms * 1000)) {
+		/* COLO broke on one side. The primary reports a lost secondary. The
+		 * secondary reports a lost primary, or a cut link: the primary is asked
+		 * at once; if it answers it keeps the guest, else the secondary takes over.
+		 * A primary that died shows its exit or EOF before that answer. */
+		if (i == P) {
 			cc_colo_failover_start(self, S, "colo-exit", d);
 			return;
 		}
-		cc_colo_failover_start(self, P, "colo-exit", d);
+		g_clear_pointer(&self->exit_detail, json_object_unref);
+		self->exit_detail = d;
+		cc_qemu_execute_async(self->member[P], "query-status", NULL, CC_QMP_FLAG_NONE,
+				      self->params.hang_ms, cc_colo_exit_check_cb,
+				      g_object_ref(self));
 		return;
 	}
 	if (self->state == CC_COLO_SYNC_DISK && i == P && data != NULL &&
@@ -955,6 +1040,20 @@ cc_colo_abort_cleaned(CcColo *self, GError *error)
 }
 
 static void
+cc_colo_finish_nothing_left(CcColo *self)
+{
+	GError *why = g_object_get_data(G_OBJECT(self), "cc-abort-error");
+	JsonObject *d = json_object_new();
+	g_autofree gchar *reason = g_strdup_printf("%s; the primary %s does not answer either",
+						   why != NULL ? why->message : "aborted",
+						   cc_qemu_get_name(self->member[P]));
+	json_object_set_string_member(d, "reason", reason);
+	json_object_set_string_member(d, "code", colo_error_code_to_string(COLO_ERROR_TIMEOUT));
+	cc_colo_emit(self, "protect-failed", json_object_ref(d));
+	cc_colo_finish(self, NULL, d);
+}
+
+static void
 cc_colo_abort_fenced_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(CcColo) self = CC_COLO(user_data);
@@ -962,6 +1061,11 @@ cc_colo_abort_fenced_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	cc_qemu_stop_finish(CC_QEMU(source), res, NULL);
 	if (cc_qemu_get_state(self->member[P]) != CC_QEMU_STATE_RUNNING) {
 		cc_colo_abort_cleaned(self, NULL);
+		return;
+	}
+	if (cc_qemu_get_unresponsive(self->member[P])) {
+		/* a hung primary cannot be cleaned up; nothing holds the guest */
+		cc_colo_finish_nothing_left(self);
 		return;
 	}
 	/* undo everything protect may have added; whatever was not there fails harmlessly */
@@ -1092,6 +1196,13 @@ cc_colo_sample_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		return;
 	if (cc_colo_check_lost(self))
 		return;
+	if (ret == NULL && self->migration_started &&
+	    (g_error_matches(error, COLO_ERROR, COLO_ERROR_TIMEOUT) ||
+	     g_error_matches(error, COLO_ERROR, COLO_ERROR_DISCONNECTED))) {
+		/* the member's own event decides: the secondary may hold the guest */
+		self->sampling = TRUE;
+		return;
+	}
 	if (ret == NULL) {
 		cc_colo_abort(self, error);
 		return;
@@ -1203,6 +1314,7 @@ cc_colo_start_seq_done(CcColo *self, GError *error)
 		return;
 	}
 	self->sampling = FALSE;
+	self->migration_started = TRUE;
 	self->sync_done = 0;
 	self->sync_total = 0;
 	cc_colo_emit(self, "colo-migration-started", NULL);
@@ -1426,6 +1538,48 @@ cc_colo_protect(CcColo *self, const gchar *const *secondary_argv)
 	cc_colo_make_overlay(self, 0);
 }
 
+static const gchar *
+cc_colo_member_state(CcColo *self, gint i)
+{
+	return cc_qemu_state_to_string(cc_qemu_get_state(self->member[i]));
+}
+
+void
+cc_colo_adopt(CcColo *self, gboolean syncing)
+{
+	gint64 now = g_get_monotonic_time();
+	JsonObject *d;
+
+	g_return_if_fail(self->state == CC_COLO_PREPARING);
+	g_signal_connect(self->member[P], "event", G_CALLBACK(cc_colo_member_event_cb), self);
+	g_signal_connect(self->member[S], "event", G_CALLBACK(cc_colo_member_event_cb), self);
+	g_signal_connect(self->member[P], "qmp-event", G_CALLBACK(cc_colo_qmp_event_cb), self);
+	g_signal_connect(self->member[S], "qmp-event", G_CALLBACK(cc_colo_qmp_event_cb), self);
+	if (syncing) {
+		/* half a protect is not worth finishing: undo it, the primary keeps the guest */
+		self->state = CC_COLO_SYNC_RAM;
+		cc_colo_abort_literal(self, COLO_ERROR_CANCELLED,
+				      "coloctld restarted while the guest was being protected");
+		return;
+	}
+	self->state = CC_COLO_PROTECTED;
+	self->protected_us = now;
+	for (gint i = P; i <= S; i++) {
+		self->health[i].last_reply_us = now;
+		self->health[i].inflight = FALSE;
+	}
+	d = json_object_new();
+	json_object_set_string_member(d, "primary", cc_colo_member_state(self, P));
+	json_object_set_string_member(d, "secondary", cc_colo_member_state(self, S));
+	cc_colo_emit(self, "colo-adopted", d);
+	self->watchdog = cc_colo_timeout(self, self->params.watchdog_ms, cc_colo_watchdog_cb);
+	/* a member that died while nobody watched is lost now */
+	if (cc_qemu_get_state(self->member[P]) != CC_QEMU_STATE_RUNNING)
+		cc_colo_failover_start(self, P, "lost-while-coloctld-down", NULL);
+	else if (cc_qemu_get_state(self->member[S]) != CC_QEMU_STATE_RUNNING)
+		cc_colo_failover_start(self, S, "lost-while-coloctld-down", NULL);
+}
+
 void
 cc_colo_detach(CcColo *self)
 {
@@ -1552,6 +1706,8 @@ cc_colo_finalize(GObject *object)
 	CcColo *self = CC_COLO(object);
 	g_free(self->guest);
 	g_free(self->probe_error);
+	g_free(self->pending_cause);
+	g_clear_pointer(&self->exit_detail, json_object_unref);
 	g_ptr_array_unref(self->strings);
 	g_strfreev(self->secondary_argv);
 	g_clear_pointer(&self->progress, cc_progress_free);

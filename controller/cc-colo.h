@@ -45,6 +45,10 @@ CcColo *cc_colo_new(const gchar *guest, CcQemu *primary, CcQemu *secondary, cons
 /* makes the secondary's disks, launches it with @secondary_argv, resyncs and
  * enters COLO. Progress goes out as "event" signals; the end as "finished". */
 void cc_colo_protect(CcColo *self, const gchar *const *secondary_argv);
+/* resumes supervision of a pair found running after a daemon restart (both
+ * members attached, or failed to); @syncing: it was still being protected,
+ * which is undone. A member that died meanwhile is failed over at once. */
+void cc_colo_adopt(CcColo *self, gboolean syncing);
 /* fails over on request: @lost is "primary" or "secondary", the member to give up */
 gboolean cc_colo_failover(CcColo *self, const gchar *lost, const gchar *cause, GError **error);
 /* stops supervising without touching the members (the guest is being stopped) */

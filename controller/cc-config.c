@@ -26,9 +26,17 @@ static const CcConfigTimeoutKey timeout_keys[] = {
 static const gchar *const qemu_keys[] = {"binary", "accel", NULL};
 static const gchar *const host_keys[] = {"backend", "address", "netns", "qemu-binary", NULL};
 static const gchar *const migration_keys[] = {"sample-ms", "dead-after-s", "downtime-ms", NULL};
-static const gchar *const colo_keys[] = {
-	"watchdog-ms", "hang-ms",        "checkpoint-hang-ms", "checkpoint-ms", "sync-timeout-s",
-	"port-base",   "auto-reprotect", "qemu-img",           "link-probe-ms", NULL};
+static const gchar *const colo_keys[] = {"watchdog-ms",
+					 "hang-ms",
+					 "checkpoint-hang-ms",
+					 "checkpoint-ms",
+					 "sync-timeout-s",
+					 "port-base",
+					 "auto-reprotect",
+					 "qemu-img",
+					 "link-probe-ms",
+					 "reprotect-delay-ms",
+					 NULL};
 
 typedef struct {
 	const gchar *key;
@@ -95,6 +103,7 @@ cc_config_new_defaults(void)
 	config->colo_sync_timeout_s = 600;
 	config->colo_port_base = 47000;
 	config->colo_link_probe_ms = 1000;
+	config->colo_reprotect_delay_ms = 1000;
 	config->colo_auto_reprotect = TRUE;
 	config->colo_qemu_img = g_strdup("qemu-img");
 	return config;

@@ -1372,34 +1372,28 @@ cc_engine_colo_finished_cb(CcColo *colo, CcQemu *survivor, JsonObject *detail, g
 	    guest->reprotect_id == 0) {
 		g_free(guest->reprotect_host);
 		guest->reprotect_host = g_steal_pointer(&lost_host);
-		guest->reprotect_id = g_timeout_add(500, cc_engine_reprotect_cb, guest);
+		guest->reprotect_id = g_timeout_add(self->config->colo_reprotect_delay_ms,
+						    cc_engine_reprotect_cb, guest);
 	}
 }
 
+/* the pair's topology spec; its strings live in @keep */
 static gboolean
-cc_engine_protect_start(CcEngine *self, CcGuest *guest, CcStoreGuest *g, const gchar *sec_host,
-			guint checkpoint_ms, gint64 port_base, GError **error)
+cc_engine_pair_spec(CcEngine *self, CcStoreGuest *g, const gchar *primary_host,
+		    const gchar *sec_host, const gchar *mname, guint checkpoint_ms,
+		    gint64 port_base, CcPairSpec *spec, GPtrArray *keep, GError **error)
 {
-	const CcConfigHost *ph = cc_config_get_host(self->config, g->host);
+	const CcConfigHost *ph = cc_config_get_host(self->config, primary_host);
 	const CcConfigHost *sh = cc_config_get_host(self->config, sec_host);
-	g_autofree gchar *mname = g_strdup_printf("%s-s%" G_GINT64_FORMAT, g->name,
-						  cc_store_event_last_id(self->store) + 1);
 	g_autofree gchar *dir = g_build_filename(self->config->state_dir, "colo", NULL);
-	g_autofree gchar *sdisk = NULL, *adisk = NULL, *hdisk = NULL;
-	g_autoptr(GPtrArray) argv = NULL;
-	CcPairSpec spec = {0};
-	CcColoParams params = {0};
-	guint64 size = 0;
+	gchar *sdisk, *adisk, *hdisk;
 
 	if (ph == NULL || sh == NULL) {
 		g_set_error(error, COLO_ERROR, COLO_ERROR_INVALID_INPUT,
 			    "host %s is not configured (see coloctl hosts)",
-			    ph == NULL ? g->host : sec_host);
+			    ph == NULL ? primary_host : sec_host);
 		return FALSE;
 	}
-	g_autofree gchar *run_disk = cc_engine_run_disk(self, g);
-	if (!cc_engine_disk_size(run_disk, &size, error))
-		return FALSE;
 	if (g_mkdir_with_parents(dir, 0700) != 0) {
 		g_set_error(error, COLO_ERROR, COLO_ERROR_INTERNAL, "cannot make %s: %s", dir,
 			    g_strerror(errno));
@@ -1408,17 +1402,29 @@ cc_engine_protect_start(CcEngine *self, CcGuest *guest, CcStoreGuest *g, const g
 	sdisk = g_strdup_printf("%s/%s.raw", dir, mname);
 	adisk = g_strdup_printf("%s/%s-active.qcow2", dir, mname);
 	hdisk = g_strdup_printf("%s/%s-hidden.qcow2", dir, mname);
-	spec.guest = g->name;
-	spec.net = g_str_has_prefix(g->net, "bridge:");
-	spec.primary_address = ph->address;
-	spec.secondary_address = sh->address;
-	spec.port_base = (guint)port_base;
-	spec.sock_dir = self->config->runtime_dir;
-	spec.sock_prefix = mname;
-	spec.secondary_disk = sdisk;
-	spec.active_disk = adisk;
-	spec.hidden_disk = hdisk;
-	spec.checkpoint_ms = checkpoint_ms;
+	g_ptr_array_add(keep, sdisk);
+	g_ptr_array_add(keep, adisk);
+	g_ptr_array_add(keep, hdisk);
+	spec->guest = g->name;
+	spec->net = g_str_has_prefix(g->net, "bridge:");
+	spec->primary_address = ph->address;
+	spec->secondary_address = sh->address;
+	spec->port_base = (guint)port_base;
+	spec->sock_dir = self->config->runtime_dir;
+	spec->sock_prefix = mname;
+	spec->secondary_disk = sdisk;
+	spec->active_disk = adisk;
+	spec->hidden_disk = hdisk;
+	spec->checkpoint_ms = checkpoint_ms;
+	return TRUE;
+}
+
+/* guest->member and guest->secondary are set: the pair object that drives them */
+static void
+cc_engine_colo_create(CcEngine *self, CcGuest *guest, const CcPairSpec *spec, guint64 size)
+{
+	CcColoParams params = {0};
+
 	params.watchdog_ms = self->config->colo_watchdog_ms;
 	params.hang_ms = self->config->colo_hang_ms;
 	params.checkpoint_hang_ms = self->config->colo_checkpoint_hang_ms;
@@ -1426,15 +1432,35 @@ cc_engine_protect_start(CcEngine *self, CcGuest *guest, CcStoreGuest *g, const g
 	params.sample_ms = self->config->migration_sample_ms;
 	params.qemu_img = self->config->colo_qemu_img;
 	params.link_probe_ms = self->config->colo_link_probe_ms;
+	guest->colo =
+		cc_colo_new(guest->name, guest->member, guest->secondary, spec, size, &params);
+	g_signal_connect(guest->colo, "event", G_CALLBACK(cc_engine_colo_event_cb), guest);
+	g_signal_connect(guest->colo, "finished", G_CALLBACK(cc_engine_colo_finished_cb), guest);
+}
 
+static gboolean
+cc_engine_protect_start(CcEngine *self, CcGuest *guest, CcStoreGuest *g, const gchar *sec_host,
+			guint checkpoint_ms, gint64 port_base, GError **error)
+{
+	g_autofree gchar *mname = g_strdup_printf("%s-s%" G_GINT64_FORMAT, g->name,
+						  cc_store_event_last_id(self->store) + 1);
+	g_autofree gchar *run_disk = cc_engine_run_disk(self, g);
+	g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) argv = NULL;
+	CcPairSpec spec = {0};
+	guint64 size = 0;
+
+	if (!cc_engine_pair_spec(self, g, g->host, sec_host, mname, checkpoint_ms, port_base, &spec,
+				 keep, error))
+		return FALSE;
+	if (!cc_engine_disk_size(run_disk, &size, error))
+		return FALSE;
 	guest->secondary = cc_engine_member_new(self, guest, sec_host, mname, error);
 	if (guest->secondary == NULL)
 		return FALSE;
 	argv = cc_engine_build_argv(self, g, guest->secondary, sec_host, &spec,
 				    cc_qemu_get_caps(guest->member));
-	guest->colo = cc_colo_new(g->name, guest->member, guest->secondary, &spec, size, &params);
-	g_signal_connect(guest->colo, "event", G_CALLBACK(cc_engine_colo_event_cb), guest);
-	g_signal_connect(guest->colo, "finished", G_CALLBACK(cc_engine_colo_finished_cb), guest);
+	cc_engine_colo_create(self, guest, &spec, size);
 	cc_engine_member_save(self, guest, guest->secondary);
 	{
 		JsonObject *d = json_object_new();
@@ -1853,10 +1879,111 @@ cc_engine_reattach_guest(CcEngine *self, CcStoreGuest *g)
 			     cc_engine_attach_cb, g_object_ref(self));
 }
 
+/* both members of a pair answered (or failed to): supervision resumes */
+static void
+cc_engine_pair_attached(CcEngine *self, CcGuest *guest)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(CcStoreGuest) g = cc_store_guest_get(self->store, guest->name, NULL);
+	g_autoptr(CcStorePair) pair = cc_store_pair_get(self->store, guest->name, NULL);
+	g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func(g_free);
+	g_autofree gchar *run_disk = NULL;
+	CcPairSpec spec = {0};
+	guint64 size = 0;
+	gboolean up[2];
+
+	up[0] = cc_qemu_get_state(guest->member) == CC_QEMU_STATE_RUNNING;
+	up[1] = cc_qemu_get_state(guest->secondary) == CC_QEMU_STATE_RUNNING;
+	if (g == NULL || pair == NULL ||
+	    !cc_engine_pair_spec(self, g, g_object_get_data(G_OBJECT(guest->member), "cc-host"),
+				 g_object_get_data(G_OBJECT(guest->secondary), "cc-host"),
+				 cc_qemu_get_name(guest->secondary), (guint)pair->checkpoint_ms,
+				 pair->port_base, &spec, keep, &error)) {
+		cc_engine_set_state_logged(self, guest->name, "failed",
+					   error != NULL ? error->message : "pair record missing");
+		return;
+	}
+	if (!up[0] && !up[1]) {
+		cc_engine_drop_member(self, guest, &guest->secondary, CC_ROLE_SECONDARY);
+		cc_engine_set_state_logged(self, guest->name, "failed",
+					   "both members died while coloctld was down");
+		return;
+	}
+	run_disk = cc_engine_run_disk(self, g);
+	if (!cc_engine_disk_size(run_disk, &size, NULL))
+		size = 0;
+	cc_engine_colo_create(self, guest, &spec, size);
+	if (up[0] && up[1] && g_strcmp0(g->state, "failing-over") == 0)
+		cc_engine_set_state_logged(
+			self, guest->name, "protected",
+			"coloctld restarted during a failover; both members run");
+	cc_colo_adopt(guest->colo, g_strcmp0(g->state, "syncing") == 0);
+}
+
+static void
+cc_engine_pair_attach_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	CcEngine *self = CC_ENGINE(user_data);
+	CcQemu *member = CC_QEMU(source);
+	const gchar *guest_name = g_object_get_data(source, "cc-guest");
+	CcGuest *guest = g_hash_table_lookup(self->guests, guest_name);
+	g_autoptr(GError) error = NULL;
+
+	self->busy--;
+	if (!cc_qemu_launch_finish(member, res, &error)) {
+		JsonObject *d = json_object_new();
+		json_object_set_string_member(d, "error", error->message);
+		cc_engine_record(self, guest_name, cc_qemu_get_name(member),
+				 "member-lost-while-down", d);
+	}
+	if (guest != NULL)
+		cc_engine_member_save(self, guest, member);
+	if (guest != NULL && --guest->stopping == 0)
+		cc_engine_pair_attached(self, guest);
+	g_object_unref(self);
+}
+
+/* a protected guest: both members are reattached, then the pair resumes */
+static void
+cc_engine_reattach_pair(CcEngine *self, CcStoreGuest *g)
+{
+	g_autoptr(CcStoreMember) prow = cc_engine_member_row(self, g->name, CC_ROLE_PRIMARY);
+	g_autoptr(CcStoreMember) srow = cc_engine_member_row(self, g->name, CC_ROLE_SECONDARY);
+	g_autofree gchar *pname = NULL;
+	g_autofree gchar *sname = NULL;
+	g_autoptr(GError) error = NULL;
+	CcGuest *guest;
+
+	if (prow == NULL || srow == NULL || prow->pid <= 0 || srow->pid <= 0) {
+		cc_engine_reattach_guest(self, g);
+		return;
+	}
+	guest = cc_engine_guest_runtime(self, g->name);
+	pname = cc_engine_member_name_from_qmp(prow->qmp_path, g->name);
+	sname = cc_engine_member_name_from_qmp(srow->qmp_path, g->name);
+	guest->member = cc_engine_member_new(self, guest, prow->host, pname, &error);
+	if (guest->member != NULL)
+		guest->secondary = cc_engine_member_new(self, guest, srow->host, sname, &error);
+	if (guest->member == NULL || guest->secondary == NULL) {
+		cc_engine_set_state_logged(self, g->name, "failed", error->message);
+		return;
+	}
+	/* counts the two attaches (the field is idle until a stop) */
+	guest->stopping = 2;
+	self->busy += 2;
+	cc_qemu_attach_async(guest->member, (GPid)prow->pid, prow->start_time,
+			     (guint)prow->generation, NULL, cc_engine_pair_attach_cb,
+			     g_object_ref(self));
+	cc_qemu_attach_async(guest->secondary, (GPid)srow->pid, srow->start_time,
+			     (guint)srow->generation, NULL, cc_engine_pair_attach_cb,
+			     g_object_ref(self));
+}
+
 static gboolean
 cc_engine_reattach(CcEngine *self, GError **error)
 {
 	static const gchar *const live[] = {"starting", "running", "stopping", "migrating", NULL};
+	static const gchar *const paired[] = {"syncing", "protected", "failing-over", NULL};
 	g_autoptr(GPtrArray) rows = cc_store_guest_list(self->store, error);
 
 	if (rows == NULL)
@@ -1865,6 +1992,8 @@ cc_engine_reattach(CcEngine *self, GError **error)
 		CcStoreGuest *g = g_ptr_array_index(rows, i);
 		if (cc_engine_guest_is(g, live))
 			cc_engine_reattach_guest(self, g);
+		else if (cc_engine_guest_is(g, paired))
+			cc_engine_reattach_pair(self, g);
 	}
 	return TRUE;
 }

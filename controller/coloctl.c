@@ -276,6 +276,42 @@ coloctl_json_string(JsonObject *obj, const gchar *key)
 	return json_node_get_string(node);
 }
 
+/* an object member, or NULL when missing, null or not an object */
+static JsonObject *
+coloctl_json_object(JsonObject *obj, const gchar *key)
+{
+	JsonNode *node = obj != NULL ? json_object_get_member(obj, key) : NULL;
+	if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node))
+		return NULL;
+	return json_node_get_object(node);
+}
+
+/* a number member (integer or not) in *@out; FALSE when missing, null or not a number */
+static gboolean
+coloctl_json_number(JsonObject *obj, const gchar *key, gdouble *out)
+{
+	JsonNode *node = obj != NULL ? json_object_get_member(obj, key) : NULL;
+	GType type;
+
+	if (node == NULL || !JSON_NODE_HOLDS_VALUE(node))
+		return FALSE;
+	type = json_node_get_value_type(node);
+	if (type != G_TYPE_INT64 && type != G_TYPE_DOUBLE)
+		return FALSE;
+	*out = json_node_get_double(node);
+	return TRUE;
+}
+
+/* a number of milliseconds for display: "-" when missing */
+static gchar *
+coloctl_json_ms(JsonObject *obj, const gchar *key)
+{
+	gdouble ms = 0;
+	if (!coloctl_json_number(obj, key, &ms))
+		return g_strdup("-");
+	return g_strdup_printf("%.1f", ms);
+}
+
 static gboolean
 coloctl_bad_reply(GError **error, const gchar *what)
 {
@@ -670,6 +706,8 @@ coloctl_print_members(JsonObject *guest)
 	coloctl_table_print(table, 2);
 }
 
+static void coloctl_print_protection(JsonObject *guest);
+
 static void
 coloctl_print_guest(JsonObject *guest)
 {
@@ -687,9 +725,16 @@ coloctl_print_guest(JsonObject *guest)
 			coloctl_table_take(table, coloctl_memory_display(guest));
 		else
 			coloctl_table_take(table, coloctl_json_display(guest, keys[i]));
+		/* where a failover left the guest running, when not on its own disk */
+		if (g_strcmp0(keys[i], "disk") == 0 &&
+		    coloctl_json_string(guest, "run_disk") != NULL) {
+			coloctl_table_add(table, "Run disk:");
+			coloctl_table_add(table, coloctl_json_string(guest, "run_disk"));
+		}
 	}
 	coloctl_table_print(table, 0);
 	coloctl_print_members(guest);
+	coloctl_print_protection(guest);
 }
 
 static gboolean
@@ -728,6 +773,9 @@ typedef struct {
 	gchar *append;
 	gchar *net;
 	gchar *host;
+	gboolean protect;
+	gchar *secondary_host;
+	gchar *checkpoint_ms;
 } ColoctlCreateArgs;
 
 static void
@@ -741,12 +789,23 @@ coloctl_create_args_clear(ColoctlCreateArgs *args)
 	g_free(args->append);
 	g_free(args->net);
 	g_free(args->host);
+	g_free(args->secondary_host);
+	g_free(args->checkpoint_ms);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ColoctlCreateArgs, coloctl_create_args_clear)
 
 static gboolean
-coloctl_create_check(ColoctlCreateArgs *args, gint64 *memory, gint64 *vcpus, GError **error)
+coloctl_check_host(const gchar *option, const gchar *value, GError **error)
+{
+	if (value != NULL && value[0] == '\0')
+		return coloctl_usage_error(error, "invalid %s: must not be empty", option);
+	return TRUE;
+}
+
+static gboolean
+coloctl_create_check(ColoctlCreateArgs *args, gint64 *memory, gint64 *vcpus, gint64 *checkpoint,
+		     GError **error)
 {
 	if (args->memory == NULL || args->disk == NULL)
 		return coloctl_usage_error(error, "create: --memory and --disk are required");
@@ -766,18 +825,24 @@ coloctl_create_check(ColoctlCreateArgs *args, gint64 *memory, gint64 *vcpus, GEr
 					   "(1 to 15 of A-Z a-z 0-9 _ . -)",
 					   args->net);
 	}
-	if (args->host != NULL && args->host[0] == '\0')
-		return coloctl_usage_error(error, "invalid --host: must not be empty");
-	return TRUE;
+	if (!coloctl_check_host("--host", args->host, error) ||
+	    !coloctl_check_host("--secondary-host", args->secondary_host, error))
+		return FALSE;
+	if (!args->protect && (args->secondary_host != NULL || args->checkpoint_ms != NULL))
+		return coloctl_usage_error(
+			error, "create: --secondary-host and --checkpoint-ms need --protect");
+	return coloctl_parse_number("--checkpoint-ms", args->checkpoint_ms, 1, checkpoint, error);
 }
 
 static JsonNode *
-coloctl_create_body(const gchar *name, ColoctlCreateArgs *args, gint64 memory, gint64 vcpus)
+coloctl_create_body(const gchar *name, ColoctlCreateArgs *args, gint64 memory, gint64 vcpus,
+		    gint64 checkpoint)
 {
 	g_autoptr(JsonBuilder) builder = json_builder_new();
-	const gchar *const keys[] = {"kernel", "initrd", "append", "net", "host", NULL};
-	const gchar *const values[] = {args->kernel, args->initrd, args->append, args->net,
-				       args->host};
+	const gchar *const keys[] = {"kernel", "initrd",         "append", "net",
+				     "host",   "secondary_host", NULL};
+	const gchar *const values[] = {args->kernel, args->initrd, args->append,
+				       args->net,    args->host,   args->secondary_host};
 
 	json_builder_begin_object(builder);
 	json_builder_set_member_name(builder, "name");
@@ -795,6 +860,14 @@ coloctl_create_body(const gchar *name, ColoctlCreateArgs *args, gint64 memory, g
 			continue;
 		json_builder_set_member_name(builder, keys[i]);
 		json_builder_add_string_value(builder, values[i]);
+	}
+	if (args->protect) {
+		json_builder_set_member_name(builder, "protect");
+		json_builder_add_boolean_value(builder, TRUE);
+	}
+	if (args->checkpoint_ms != NULL) {
+		json_builder_set_member_name(builder, "checkpoint_ms");
+		json_builder_add_int_value(builder, checkpoint);
 	}
 	json_builder_end_object(builder);
 	return json_builder_get_root(builder);
@@ -837,18 +910,25 @@ coloctl_cmd_create(Coloctl *self, const ColoctlCommand *cmd, gint argc, gchar **
 		{"append", 0, 0, G_OPTION_ARG_STRING, &args.append, "Kernel command line", "ARGS"},
 		{"net", 0, 0, G_OPTION_ARG_STRING, &args.net, "none or bridge:BRIDGE", "NET"},
 		{"host", 0, 0, G_OPTION_ARG_STRING, &args.host, "Host to run on", "HOST"},
+		{"protect", 0, 0, G_OPTION_ARG_NONE, &args.protect,
+		 "Protect it with COLO whenever it runs", NULL},
+		{"secondary-host", 0, 0, G_OPTION_ARG_STRING, &args.secondary_host,
+		 "Host of the COLO secondary (with --protect)", "HOST"},
+		{"checkpoint-ms", 0, 0, G_OPTION_ARG_STRING, &args.checkpoint_ms,
+		 "Longest time between two checkpoints (with --protect)", "MS"},
 		G_OPTION_ENTRY_NULL};
 	g_autoptr(JsonNode) body = NULL;
 	g_autoptr(ColoctlReply) reply = NULL;
 	gint64 memory = 0;
 	gint64 vcpus = 0;
+	gint64 checkpoint = 0;
 
 	if (!coloctl_parse_command(cmd, entries, &argc, &argv, 1, 1, error))
 		return FALSE;
 	if (!coloctl_check_name(argv[1], error) ||
-	    !coloctl_create_check(&args, &memory, &vcpus, error))
+	    !coloctl_create_check(&args, &memory, &vcpus, &checkpoint, error))
 		return FALSE;
-	body = coloctl_create_body(argv[1], &args, memory, vcpus);
+	body = coloctl_create_body(argv[1], &args, memory, vcpus, checkpoint);
 	reply = coloctl_request(self, "POST", "/v1/guests", body, error);
 	if (reply == NULL)
 		return FALSE;
@@ -967,6 +1047,18 @@ coloctl_progress_string(JsonObject *migration, const gchar *key)
 	return p != NULL ? json_object_get_string_member_with_default(p, key, NULL) : NULL;
 }
 
+/* " [####......]": 30 columns, @pct percent of them filled */
+static void
+coloctl_append_bar(GString *line, gdouble pct)
+{
+	guint filled = pct > 0 ? (guint)(MIN(pct, 100.0) * 30 / 100) : 0;
+
+	g_string_append(line, " [");
+	for (guint i = 0; i < 30; i++)
+		g_string_append_c(line, i < filled ? '#' : '.');
+	g_string_append(line, "]");
+}
+
 /* one line: phase, a bar on a terminal, percent, rate and ETA */
 static gchar *
 coloctl_migration_line(JsonObject *m, gboolean bar)
@@ -979,13 +1071,8 @@ coloctl_migration_line(JsonObject *m, gboolean bar)
 	g_autoptr(GString) line = g_string_new(NULL);
 
 	g_string_append_printf(line, "%-9s", phase != NULL ? phase : "setup");
-	if (bar) {
-		guint filled = pct > 0 ? (guint)(pct * 30 / 100) : 0;
-		g_string_append(line, " [");
-		for (guint i = 0; i < 30; i++)
-			g_string_append_c(line, i < filled ? '#' : '.');
-		g_string_append(line, "]");
-	}
+	if (bar)
+		coloctl_append_bar(line, pct);
 	g_string_append_printf(line, " %5.1f%%", pct > 0 ? pct : 0.0);
 	if (bw >= 0)
 		g_string_append_printf(line, "  %7.1f MiB/s", bw / (1024 * 1024));
@@ -1152,6 +1239,559 @@ coloctl_cmd_migration(Coloctl *self, const ColoctlCommand *cmd, gint argc, gchar
 		json_object_get_string_member_with_default(m, "reason", ""));
 	g_print("Netpass:   %s\n", json_object_get_string_member_with_default(m, "netpass", "?"));
 	g_print("Progress:  %s\n", line);
+	return TRUE;
+}
+
+/* protection: protect, failover, failovers, and the Protection section of show */
+
+#define COLOCTL_MIB (1024.0 * 1024.0)
+
+static gboolean
+coloctl_guest_get(Coloctl *self, const gchar *name, ColoctlReply **reply, JsonObject **guest,
+		  GError **error)
+{
+	g_autofree gchar *path = coloctl_guest_path(name, NULL);
+
+	*guest = NULL;
+	*reply = coloctl_request(self, "GET", path, NULL, error);
+	if (*reply == NULL)
+		return FALSE;
+	*guest = coloctl_reply_object(*reply, error);
+	return *guest != NULL;
+}
+
+/* what a protection is doing: the phase of its sync ("disk", "ram"), else its state */
+static const gchar *
+coloctl_protection_phase(JsonObject *protection)
+{
+	const gchar *phase = coloctl_json_string(coloctl_json_object(protection, "sync"), "phase");
+
+	if (phase == NULL)
+		phase = coloctl_json_string(protection, "state");
+	return phase != NULL ? phase : "preparing";
+}
+
+/* one line: phase, a bar on a terminal, percent, then bytes, rate and ETA, and time so far */
+static gchar *
+coloctl_sync_line(JsonObject *protection, gboolean bar)
+{
+	JsonObject *sync = coloctl_json_object(protection, "sync");
+	JsonObject *migration = coloctl_json_object(sync, "migration");
+	g_autoptr(GString) line = g_string_new(NULL);
+	gdouble pct = 0;
+	gdouble done = 0;
+	gdouble total = 0;
+	gdouble value = 0;
+
+	g_string_append_printf(line, "%-9s", coloctl_protection_phase(protection));
+	if (sync == NULL)
+		return g_string_free(g_steal_pointer(&line), FALSE);
+	/* RAM in precopy: cc-progress's estimate, not the saw-tooth of transferred over total;
+	 * once cc-progress sees no more precopy (COLO's first pass ends in "colo", not in a
+	 * stop-copy), the bytes transferred so far */
+	if (g_strcmp0(coloctl_json_string(migration, "phase"), "precopy") != 0 ||
+	    !coloctl_json_number(migration, "precopy_percent", &pct))
+		coloctl_json_number(sync, "percent", &pct);
+	pct = CLAMP(pct, 0.0, 100.0);
+	if (bar)
+		coloctl_append_bar(line, pct);
+	g_string_append_printf(line, " %5.1f%%", pct);
+	if (coloctl_json_number(sync, "done_bytes", &done) &&
+	    coloctl_json_number(sync, "total_bytes", &total) && total > 0)
+		g_string_append_printf(line, "  %.1f/%.1f MiB", done / COLOCTL_MIB,
+				       total / COLOCTL_MIB);
+	if (coloctl_json_number(migration, "bandwidth_bps", &value) && value >= 0)
+		g_string_append_printf(line, "  %7.1f MiB/s", value / COLOCTL_MIB);
+	if (coloctl_json_number(migration, "eta_ms", &value) && value > 0)
+		g_string_append_printf(line, "  ETA %.1f s", value / 1000.0);
+	if (coloctl_json_number(sync, "elapsed_s", &value))
+		g_string_append_printf(line, "  (%.1f s)", value);
+	return g_string_free(g_steal_pointer(&line), FALSE);
+}
+
+/* "secondary web-s lost (requested); web-p kept the guest after 12.3 ms (...)" */
+static gchar *
+coloctl_failover_summary(JsonObject *f)
+{
+	g_autofree gchar *lost_role = coloctl_json_display(f, "lost_role");
+	g_autofree gchar *lost = coloctl_json_display(f, "lost");
+	g_autofree gchar *cause = coloctl_json_display(f, "cause");
+	g_autofree gchar *survivor = coloctl_json_display(f, "survivor");
+	const gchar *failure = coloctl_json_string(f, "error");
+	g_autoptr(GString) str = g_string_new(NULL);
+	gdouble ms = 0;
+	gdouble fence = 0;
+	gdouble sequence = 0;
+
+	g_string_append_printf(str, "%s %s lost (%s); ", lost_role, lost, cause);
+	if (failure != NULL)
+		g_string_append_printf(str, "%s could not take over: %s", survivor, failure);
+	else
+		g_string_append_printf(str, "%s kept the guest", survivor);
+	if (coloctl_json_number(f, "latency_ms", &ms))
+		g_string_append_printf(str, ", latency %.1f ms", ms);
+	if (coloctl_json_number(f, "fence_ms", &fence) &&
+	    coloctl_json_number(f, "sequence_ms", &sequence))
+		g_string_append_printf(str, " (fence %.1f ms, sequence %.1f ms)", fence, sequence);
+	return g_string_free(g_steal_pointer(&str), FALSE);
+}
+
+static gchar *
+coloctl_filters_display(JsonObject *filters)
+{
+	JsonNode *network = json_object_get_member(filters, "network");
+	const gchar *ews = coloctl_json_string(filters, "enable_when_stopped");
+	const gchar *note = coloctl_json_string(filters, "note");
+	gboolean net = network != NULL && JSON_NODE_HOLDS_VALUE(network) &&
+		       json_node_get_value_type(network) == G_TYPE_BOOLEAN &&
+		       json_node_get_boolean(network);
+
+	return g_strdup_printf("network filters %s, enable_when_stopped %s%s%s", net ? "yes" : "no",
+			       ews != NULL ? ews : "-", note != NULL ? ": " : "",
+			       note != NULL ? note : "");
+}
+
+static void
+coloctl_print_health_table(JsonObject *health)
+{
+	const gchar *const header[] = {"ROLE", "MEMBER", "STATUS", "COLO_MODE", "LAST_REPLY", NULL};
+	const gchar *const roles[] = {"primary", "secondary", NULL};
+	g_autoptr(ColoctlTable) table = coloctl_table_new(G_N_ELEMENTS(header) - 1);
+
+	coloctl_table_add_header(table, header);
+	for (guint i = 0; roles[i] != NULL; i++) {
+		JsonObject *h = coloctl_json_object(health, roles[i]);
+		gdouble ago = 0;
+		if (h == NULL)
+			continue;
+		coloctl_table_add(table, roles[i]);
+		coloctl_table_take(table, coloctl_json_display(h, "member"));
+		coloctl_table_take(table, coloctl_json_display(h, "status"));
+		coloctl_table_take(table, coloctl_json_display(h, "colo_mode"));
+		if (coloctl_json_number(h, "last_reply_ms_ago", &ago))
+			coloctl_table_take(table, g_strdup_printf("%.0f ms ago", ago));
+		else
+			coloctl_table_add(table, NULL);
+	}
+	g_print("  Health:\n");
+	coloctl_table_print(table, 4);
+}
+
+/* the COLO pair of a protected guest; nothing when it has none */
+static void
+coloctl_print_protection(JsonObject *guest)
+{
+	JsonObject *p = coloctl_json_object(guest, "protection");
+	JsonObject *filters = coloctl_json_object(p, "filters");
+	JsonObject *health = coloctl_json_object(p, "health");
+	JsonObject *last = coloctl_json_object(p, "last_failover");
+	g_autoptr(ColoctlTable) table = coloctl_table_new(2);
+	g_autoptr(GString) checkpoint = g_string_new(NULL);
+	g_autofree gchar *ms = NULL;
+	gdouble n = 0;
+
+	if (p == NULL)
+		return;
+	g_print("Protection:\n");
+	coloctl_table_add(table, "Pair state:");
+	coloctl_table_take(table, coloctl_json_display(p, "pair_state"));
+	if (coloctl_json_string(p, "state") != NULL) {
+		coloctl_table_add(table, "COLO state:");
+		coloctl_table_add(table, coloctl_json_string(p, "state"));
+	}
+	if (coloctl_json_string(p, "reason") != NULL) {
+		coloctl_table_add(table, "Reason:");
+		coloctl_table_add(table, coloctl_json_string(p, "reason"));
+	}
+	coloctl_table_add(table, "Secondary host:");
+	coloctl_table_take(table, coloctl_json_display(p, "secondary_host"));
+	if (coloctl_json_string(p, "primary") != NULL ||
+	    coloctl_json_string(p, "secondary") != NULL) {
+		g_autofree gchar *primary = coloctl_json_display(p, "primary");
+		g_autofree gchar *secondary = coloctl_json_display(p, "secondary");
+		coloctl_table_add(table, "Members:");
+		coloctl_table_take(table,
+				   g_strdup_printf("primary %s, secondary %s", primary, secondary));
+	}
+	ms = coloctl_json_display(p, "checkpoint_ms");
+	g_string_append_printf(checkpoint, "every %s ms at most", ms);
+	if (coloctl_json_number(p, "checkpoints", &n))
+		g_string_append_printf(checkpoint, ", %.0f so far", n);
+	if (json_object_get_boolean_member_with_default(p, "in_checkpoint", FALSE))
+		g_string_append(checkpoint, ", one under way");
+	coloctl_table_add(table, "Checkpoints:");
+	coloctl_table_add(table, checkpoint->str);
+	coloctl_table_add(table, "Auto-reprotect:");
+	coloctl_table_take(table, coloctl_json_display(p, "auto_reprotect"));
+	if (coloctl_json_object(p, "sync") != NULL) {
+		coloctl_table_add(table, "Sync:");
+		coloctl_table_take(table, coloctl_sync_line(p, FALSE));
+	}
+	if (coloctl_json_number(p, "hang_ms", &n)) {
+		g_autofree gchar *hang = coloctl_json_display(p, "hang_ms");
+		g_autofree gchar *ckpt_hang = coloctl_json_display(p, "checkpoint_hang_ms");
+		coloctl_table_add(table, "Watchdog:");
+		coloctl_table_take(table, g_strdup_printf("hang after %s ms, %s ms in a checkpoint",
+							  hang, ckpt_hang));
+	}
+	if (filters != NULL) {
+		coloctl_table_add(table, "Filters:");
+		coloctl_table_take(table, coloctl_filters_display(filters));
+	}
+	coloctl_table_add(table, "Failovers:");
+	coloctl_table_take(table, coloctl_json_display(p, "failovers"));
+	if (last != NULL) {
+		coloctl_table_add(table, "Last failover:");
+		coloctl_table_take(table, coloctl_failover_summary(last));
+	}
+	coloctl_table_print(table, 2);
+	if (health != NULL)
+		coloctl_print_health_table(health);
+}
+
+/* a --wait ends at @deadline (monotonic time), or never when it is 0 */
+static gint64
+coloctl_wait_deadline(gint64 timeout_s)
+{
+	return timeout_s > 0 ? g_get_monotonic_time() + timeout_s * G_USEC_PER_SEC : 0;
+}
+
+static gboolean
+coloctl_wait_expired(gint64 deadline)
+{
+	return deadline > 0 && g_get_monotonic_time() >= deadline;
+}
+
+/* the command's own --timeout, only with --wait */
+static gboolean
+coloctl_parse_wait_timeout(const ColoctlCommand *cmd, const gchar *value, gboolean wait,
+			   gint64 *deadline_s, GError **error)
+{
+	*deadline_s = 0;
+	if (value == NULL)
+		return TRUE;
+	if (!wait)
+		return coloctl_usage_error(error, "%s: --timeout needs --wait", cmd->name);
+	return coloctl_parse_number("--timeout", value, 1, deadline_s, error);
+}
+
+/* the reason a guest gives for its state: its own, else its pair's */
+static const gchar *
+coloctl_guest_reason(JsonObject *guest)
+{
+	const gchar *reason = coloctl_json_string(guest, "reason");
+
+	if (reason == NULL)
+		reason = coloctl_json_string(coloctl_json_object(guest, "protection"), "reason");
+	return reason != NULL ? reason : "no reason given";
+}
+
+/* follows a protection until the guest leaves "syncing"; only "protected" is a success */
+static gboolean
+coloctl_protect_wait(Coloctl *self, const gchar *name, gint64 deadline, GError **error)
+{
+	gboolean tty = !self->json && isatty(STDOUT_FILENO);
+	gboolean open_line = FALSE; /* a progress line on the terminal has no newline yet */
+	g_autofree gchar *last_phase = NULL;
+	g_autoptr(ColoctlReply) reply = NULL;
+	JsonObject *guest = NULL;
+	JsonObject *protection = NULL;
+	const gchar *state = NULL;
+	g_autofree gchar *secondary = NULL;
+	g_autofree gchar *host = NULL;
+	g_autofree gchar *checkpoint = NULL;
+	g_autofree gchar *line = NULL;
+
+	for (;;) {
+		const gchar *phase;
+
+		g_clear_pointer(&reply, coloctl_reply_free);
+		if (!coloctl_guest_get(self, name, &reply, &guest, error))
+			break;
+		state = coloctl_json_string(guest, "state");
+		protection = coloctl_json_object(guest, "protection");
+		if (g_strcmp0(state, "syncing") != 0)
+			break;
+		phase = coloctl_protection_phase(protection);
+		g_free(line);
+		line = coloctl_sync_line(protection, tty);
+		if (tty) {
+			g_autofree gchar *safe = coloctl_sanitize(line);
+			g_print("\r%s\033[K", safe);
+			open_line = TRUE;
+		} else if (!self->json && g_strcmp0(phase, last_phase) != 0) {
+			coloctl_print_line(line);
+			g_free(last_phase);
+			last_phase = g_strdup(phase);
+		}
+		fflush(stdout);
+		if (coloctl_wait_expired(deadline)) {
+			g_set_error(error, COLOCTL_ERROR, COLOCTL_EXIT_INTERNAL,
+				    "gave up waiting: guest '%s' is still syncing, and its "
+				    "protection goes on (see coloctl show %s)",
+				    name, name);
+			guest = NULL;
+			break;
+		}
+		g_usleep(250 * G_TIME_SPAN_MILLISECOND);
+	}
+	if (open_line)
+		g_print("\n");
+	if (guest == NULL)
+		return FALSE;
+	if (self->json)
+		coloctl_print_raw(reply);
+	if (g_strcmp0(state, "protected") != 0) {
+		g_set_error(error, COLOCTL_ERROR, COLOCTL_EXIT_INTERNAL,
+			    "guest '%s' is not protected (state: %s): %s", name,
+			    state != NULL ? state : "?", coloctl_guest_reason(guest));
+		return FALSE;
+	}
+	if (self->json)
+		return TRUE;
+	secondary = coloctl_json_display(protection, "secondary");
+	host = coloctl_json_display(protection, "secondary_host");
+	checkpoint = coloctl_json_display(protection, "checkpoint_ms");
+	g_free(line);
+	line = g_strdup_printf("Guest '%s' is protected: secondary %s on host %s, a checkpoint "
+			       "every %s ms at most",
+			       name, secondary, host, checkpoint);
+	coloctl_print_line(line);
+	return TRUE;
+}
+
+static gboolean
+coloctl_cmd_protect(Coloctl *self, const ColoctlCommand *cmd, gint argc, gchar **argv,
+		    GError **error)
+{
+	g_autofree gchar *secondary_host = NULL;
+	g_autofree gchar *checkpoint_str = NULL;
+	g_autofree gchar *timeout_str = NULL;
+	gboolean auto_reprotect = FALSE;
+	gboolean no_auto_reprotect = FALSE;
+	gboolean wait = FALSE;
+	const GOptionEntry entries[] = {
+		{"secondary-host", 0, 0, G_OPTION_ARG_STRING, &secondary_host,
+		 "Host of the secondary (default: the daemon picks one)", "HOST"},
+		{"checkpoint-ms", 0, 0, G_OPTION_ARG_STRING, &checkpoint_str,
+		 "Longest time between two checkpoints", "MS"},
+		{"no-auto-reprotect", 0, 0, G_OPTION_ARG_NONE, &no_auto_reprotect,
+		 "After a failover, leave the guest unprotected", NULL},
+		{"auto-reprotect", 0, 0, G_OPTION_ARG_NONE, &auto_reprotect,
+		 "After a failover, protect the guest again (the default)", NULL},
+		{"wait", 0, 0, G_OPTION_ARG_NONE, &wait,
+		 "Show the sync until the guest is protected or the protection failed", NULL},
+		{"timeout", 0, 0, G_OPTION_ARG_STRING, &timeout_str,
+		 "With --wait, give up waiting after S seconds", "S"},
+		G_OPTION_ENTRY_NULL};
+	g_autoptr(JsonObject) obj = json_object_new();
+	g_autoptr(JsonNode) body = NULL;
+	g_autofree gchar *path = NULL;
+	g_autoptr(ColoctlReply) reply = NULL;
+	gint64 checkpoint = 0;
+	gint64 timeout = 0;
+
+	if (!coloctl_parse_command(cmd, entries, &argc, &argv, 1, 1, error))
+		return FALSE;
+	if (!coloctl_check_name(argv[1], error) ||
+	    !coloctl_check_host("--secondary-host", secondary_host, error) ||
+	    !coloctl_parse_number("--checkpoint-ms", checkpoint_str, 1, &checkpoint, error) ||
+	    !coloctl_parse_wait_timeout(cmd, timeout_str, wait, &timeout, error))
+		return FALSE;
+	if (auto_reprotect && no_auto_reprotect)
+		return coloctl_usage_error(
+			error,
+			"protect: --auto-reprotect and --no-auto-reprotect exclude each other");
+	if (secondary_host != NULL)
+		json_object_set_string_member(obj, "secondary_host", secondary_host);
+	if (checkpoint_str != NULL)
+		json_object_set_int_member(obj, "checkpoint_ms", checkpoint);
+	if (auto_reprotect || no_auto_reprotect)
+		json_object_set_boolean_member(obj, "auto_reprotect", auto_reprotect);
+	body = json_node_init_object(json_node_alloc(), obj);
+	path = coloctl_guest_path(argv[1], "/protect");
+	reply = coloctl_request(self, "POST", path, body, error);
+	if (reply == NULL)
+		return FALSE;
+	if (!wait)
+		return coloctl_print_guest_action(self, reply, "Protecting", error);
+	return coloctl_protect_wait(self, argv[1], coloctl_wait_deadline(timeout), error);
+}
+
+/* the number of failovers the guest has had; 0 when it has no pair */
+static gint64
+coloctl_failover_count(JsonObject *guest)
+{
+	gdouble n = 0;
+	coloctl_json_number(coloctl_json_object(guest, "protection"), "failovers", &n);
+	return (gint64)n;
+}
+
+/* follows a failover until one more is recorded, then prints it (from GET .../failovers) */
+static gboolean
+coloctl_failover_wait(Coloctl *self, const gchar *name, gint64 before, gint64 deadline,
+		      GError **error)
+{
+	g_autoptr(ColoctlReply) reply = NULL;
+	g_autoptr(ColoctlReply) list_reply = NULL;
+	g_autofree gchar *path = coloctl_guest_path(name, "/failovers");
+	g_autofree gchar *summary = NULL;
+	g_autofree gchar *line = NULL;
+	JsonObject *guest = NULL;
+	JsonObject *last;
+	JsonArray *list;
+	const gchar *state;
+
+	for (;;) {
+		g_clear_pointer(&reply, coloctl_reply_free);
+		if (!coloctl_guest_get(self, name, &reply, &guest, error))
+			return FALSE;
+		state = coloctl_json_string(guest, "state");
+		if (coloctl_failover_count(guest) > before)
+			break;
+		if (g_strcmp0(state, "protected") != 0 && g_strcmp0(state, "failing-over") != 0) {
+			g_set_error(error, COLOCTL_ERROR, COLOCTL_EXIT_INTERNAL,
+				    "guest '%s' is %s, and no failover was recorded: %s", name,
+				    state != NULL ? state : "?", coloctl_guest_reason(guest));
+			return FALSE;
+		}
+		if (coloctl_wait_expired(deadline)) {
+			g_set_error(error, COLOCTL_ERROR, COLOCTL_EXIT_INTERNAL,
+				    "gave up waiting: guest '%s' is still %s", name,
+				    state != NULL ? state : "?");
+			return FALSE;
+		}
+		g_usleep(100 * G_TIME_SPAN_MILLISECOND);
+	}
+	list_reply = coloctl_request(self, "GET", path, NULL, error);
+	if (list_reply == NULL)
+		return FALSE;
+	list = coloctl_reply_array(list_reply, "failovers", error);
+	if (list == NULL)
+		return FALSE;
+	if (json_array_get_length(list) == 0)
+		return coloctl_bad_reply(error, "a failover is counted but not listed");
+	last = coloctl_array_object(list, json_array_get_length(list) - 1);
+	if (last == NULL)
+		return coloctl_bad_reply(error, "a failover is not a JSON object");
+	if (self->json) {
+		g_autofree gchar *text = json_to_string(
+			json_array_get_element(list, json_array_get_length(list) - 1), FALSE);
+		g_print("%s\n", text);
+	} else {
+		JsonObject *detail = coloctl_json_object(last, "detail");
+		/* the summary of the record, with the fence and sequence times of its detail */
+		if (detail != NULL && !json_object_has_member(detail, "survivor"))
+			detail = NULL;
+		summary = coloctl_failover_summary(detail != NULL ? detail : last);
+		line = g_strdup_printf("Failover of guest '%s': %s (state: %s)", name, summary,
+				       state != NULL ? state : "?");
+		coloctl_print_line(line);
+	}
+	if (!json_object_get_boolean_member_with_default(last, "ok", FALSE) ||
+	    g_strcmp0(state, "failed") == 0) {
+		g_set_error(error, COLOCTL_ERROR, COLOCTL_EXIT_INTERNAL,
+			    "the failover of guest '%s' failed: %s", name,
+			    coloctl_guest_reason(guest));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+coloctl_cmd_failover(Coloctl *self, const ColoctlCommand *cmd, gint argc, gchar **argv,
+		     GError **error)
+{
+	g_autofree gchar *to = NULL;
+	g_autofree gchar *timeout_str = NULL;
+	gboolean wait = FALSE;
+	const GOptionEntry entries[] = {
+		{"to", 0, 0, G_OPTION_ARG_STRING, &to,
+		 "The member that keeps the guest: primary or secondary (default)", "ROLE"},
+		{"wait", 0, 0, G_OPTION_ARG_NONE, &wait,
+		 "Wait until it is done, then show its cause and latency", NULL},
+		{"timeout", 0, 0, G_OPTION_ARG_STRING, &timeout_str,
+		 "With --wait, give up waiting after S seconds", "S"},
+		G_OPTION_ENTRY_NULL};
+	g_autoptr(JsonObject) obj = json_object_new();
+	g_autoptr(JsonNode) body = NULL;
+	g_autofree gchar *path = NULL;
+	g_autoptr(ColoctlReply) reply = NULL;
+	g_autofree gchar *state = NULL;
+	g_autofree gchar *line = NULL;
+	gint64 timeout = 0;
+	gint64 before = 0;
+
+	if (!coloctl_parse_command(cmd, entries, &argc, &argv, 1, 1, error))
+		return FALSE;
+	if (!coloctl_check_name(argv[1], error) ||
+	    !coloctl_parse_wait_timeout(cmd, timeout_str, wait, &timeout, error))
+		return FALSE;
+	if (to != NULL && g_strcmp0(to, "primary") != 0 && g_strcmp0(to, "secondary") != 0)
+		return coloctl_usage_error(error,
+					   "invalid --to '%s': must be primary or secondary (the "
+					   "member that keeps the guest)",
+					   to);
+	if (wait) {
+		g_autoptr(ColoctlReply) current = NULL;
+		JsonObject *guest;
+		if (!coloctl_guest_get(self, argv[1], &current, &guest, error))
+			return FALSE;
+		before = coloctl_failover_count(guest);
+	}
+	if (to != NULL)
+		json_object_set_string_member(obj, "to", to);
+	body = json_node_init_object(json_node_alloc(), obj);
+	path = coloctl_guest_path(argv[1], "/failover");
+	reply = coloctl_request(self, "POST", path, body, error);
+	if (reply == NULL)
+		return FALSE;
+	if (wait)
+		return coloctl_failover_wait(self, argv[1], before, coloctl_wait_deadline(timeout),
+					     error);
+	if (coloctl_reply_object(reply, error) == NULL)
+		return FALSE;
+	if (self->json) {
+		coloctl_print_raw(reply);
+		return TRUE;
+	}
+	state = coloctl_json_display(coloctl_reply_object(reply, NULL), "state");
+	line = g_strdup_printf("Failing over guest '%s': its %s keeps it (state: %s)", argv[1],
+			       to != NULL ? to : "secondary", state);
+	coloctl_print_line(line);
+	return TRUE;
+}
+
+static gboolean
+coloctl_cmd_failovers(Coloctl *self, const ColoctlCommand *cmd, gint argc, gchar **argv,
+		      GError **error)
+{
+	const gchar *const header[] = {"ID",    "TIME",       "LOST_ROLE", "LOST", "SURVIVOR",
+				       "CAUSE", "LATENCY_MS", "OK",        NULL};
+	const gchar *const keys[] = {"id", "time", "lost_role", "lost", "survivor", "cause", NULL};
+	g_autoptr(ColoctlReply) reply = NULL;
+	g_autoptr(ColoctlTable) table = coloctl_table_new(G_N_ELEMENTS(header) - 1);
+	g_autofree gchar *path = NULL;
+	JsonArray *failovers;
+
+	if (!coloctl_parse_command(cmd, NULL, &argc, &argv, 1, 1, error))
+		return FALSE;
+	if (!coloctl_check_name(argv[1], error))
+		return FALSE;
+	path = coloctl_guest_path(argv[1], "/failovers");
+	if (!coloctl_get_array(self, path, "failovers", &reply, &failovers, error))
+		return FALSE;
+	if (failovers == NULL)
+		return TRUE;
+	coloctl_table_add_header(table, header);
+	for (guint i = 0; i < json_array_get_length(failovers); i++) {
+		JsonObject *f = coloctl_array_object(failovers, i);
+		for (guint j = 0; keys[j] != NULL; j++)
+			coloctl_table_take(table, coloctl_json_display(f, keys[j]));
+		coloctl_table_take(table, coloctl_json_ms(f, "latency_ms"));
+		coloctl_table_take(table, coloctl_json_display(f, "ok"));
+	}
+	coloctl_table_print(table, 0);
 	return TRUE;
 }
 
@@ -1597,6 +2237,11 @@ static const ColoctlCommand coloctl_commands[] = {
 	{"migrate-cancel", "NAME", "Cancel a running migration", coloctl_cmd_migrate_cancel},
 	{"migration", "NAME [--samples]", "Show the current or last migration",
 	 coloctl_cmd_migration},
+	{"protect", "NAME [--secondary-host HOST] [--checkpoint-ms MS] [--wait] [OPTION...]",
+	 "Make a running guest fault tolerant with a COLO secondary", coloctl_cmd_protect},
+	{"failover", "NAME [--to primary|secondary] [--wait [--timeout S]]",
+	 "Fail a protected guest over to one of its members", coloctl_cmd_failover},
+	{"failovers", "NAME", "List the failovers of a guest", coloctl_cmd_failovers},
 	{"events", "[-f|--follow] [--after ID]", "Print the events, or follow them",
 	 coloctl_cmd_events},
 	{"hosts", "", "List the hosts guests can run on", coloctl_cmd_hosts},

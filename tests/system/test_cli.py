@@ -191,6 +191,99 @@ class CliTest(unittest.TestCase):
                 p.wait()
         self.expect(OK, "delete", "followed")
 
+    def test_7_protection(self):
+        """protect, failover, failovers, create --protect and show's Protection section,
+        against the real daemon but without bringing up a COLO pair."""
+        out, _ = self.create("prot", "--protect", "--checkpoint-ms", "500")
+        self.assertIn("Created guest 'prot'", out)
+        out, _ = self.expect(OK, "show", "prot")
+        self.assertIn("Protection:", out)
+        section = out[out.index("Protection:"):]
+        self.assertRegex(section, r"Pair state:\s+wanted")
+        self.assertRegex(section, r"every 500 ms")
+        self.assertRegex(section, r"Failovers:\s+0")
+        out, _ = self.expect(OK, "--json", "show", "prot")
+        g = json.loads(out)
+        self.assertEqual(g["protection"]["pair_state"], "wanted")
+        self.assertEqual(g["protection"]["checkpoint_ms"], 500)
+        self.assertEqual(g["protection"]["failovers"], 0)
+        out, _ = self.expect(OK, "--json", "create", "prot2", "--memory", "128", "--disk",
+                             self.disk, "--protect")
+        self.assertEqual(json.loads(out)["protection"]["pair_state"], "wanted")
+        self.expect(OK, "delete", "prot2")
+        # a guest without protection has no Protection section
+        self.create("plain")
+        out, _ = self.expect(OK, "show", "plain")
+        self.assertNotIn("Protection:", out)
+        self.assertIsNone(json.loads(self.expect(OK, "--json", "show", "plain")[0])["protection"])
+
+        # protect and failover need a running, resp. protected, guest: the daemon's message
+        _, err = self.expect(CONFLICT, "protect", "prot")
+        self.assertIn("cannot protect guest prot", err)
+        _, err = self.expect(CONFLICT, "protect", "prot", "--wait", "--timeout", "5")
+        self.assertIn("cannot protect guest prot", err)
+        out, err = self.expect(CONFLICT, "--json", "protect", "prot", "--secondary-host",
+                               "local", "--checkpoint-ms", "1000", "--no-auto-reprotect")
+        self.assertEqual(out, "")
+        self.assertIn("cannot protect guest prot", err)
+        _, err = self.expect(CONFLICT, "failover", "prot")
+        self.assertIn("not protected", err)
+        _, err = self.expect(CONFLICT, "failover", "prot", "--to", "primary", "--wait")
+        self.assertIn("not protected", err)
+        self.expect(NOT_FOUND, "protect", "nosuch")
+        self.expect(NOT_FOUND, "failover", "nosuch")
+        self.expect(NOT_FOUND, "failover", "nosuch", "--wait")
+        self.expect(NOT_FOUND, "failovers", "nosuch")
+
+        # no failover yet: an empty table, an empty array
+        out, _ = self.expect(OK, "failovers", "prot")
+        lines = out.splitlines()
+        self.assertEqual(len(lines), 1, out)
+        self.assertEqual(lines[0].split(), ["ID", "TIME", "LOST_ROLE", "LOST", "SURVIVOR",
+                                            "CAUSE", "LATENCY_MS", "OK"])
+        out, _ = self.expect(OK, "--json", "failovers", "prot")
+        self.assertEqual(json.loads(out), {"failovers": []})
+
+        # a running guest that is not protected cannot fail over
+        self.expect(OK, "start", "plain")
+        self.d.wait_state("plain", "running")
+        _, err = self.expect(CONFLICT, "failover", "plain")
+        self.assertIn("running, not protected", err)
+        out, _ = self.expect(OK, "show", "plain")
+        self.assertNotIn("Protection:", out)
+        self.expect(OK, "stop", "plain", "--force")
+        self.d.wait_state("plain", "stopped")
+
+        # the daemon checks hosts and ranges; coloctl checks the command line
+        _, err = self.expect(INVALID, "create", "bad", "--memory", "128", "--disk", self.disk,
+                             "--protect", "--secondary-host", "nosuch")
+        self.assertIn("nosuch", err)
+        _, err = self.expect(INVALID, "create", "bad", "--memory", "128", "--disk", self.disk,
+                             "--protect", "--checkpoint-ms", "5")
+        self.assertIn("checkpoint_ms", err)
+        _, err = self.expect(USAGE, "create", "bad", "--memory", "128", "--disk", self.disk,
+                             "--secondary-host", "local")
+        self.assertIn("--protect", err)
+        self.expect(USAGE, "create", "bad", "--memory", "128", "--disk", self.disk,
+                    "--checkpoint-ms", "500")
+        self.expect(USAGE, "create", "bad", "--memory", "128", "--disk", self.disk,
+                    "--protect", "--checkpoint-ms", "soon")
+        self.expect(NOT_FOUND, "show", "bad")
+        self.expect(USAGE, "protect")
+        self.expect(USAGE, "protect", "prot", "--checkpoint-ms", "0")
+        self.expect(USAGE, "protect", "prot", "--secondary-host", "")
+        self.expect(USAGE, "protect", "prot", "--timeout", "5")
+        self.expect(USAGE, "protect", "prot", "--wait", "--timeout", "never")
+        self.expect(USAGE, "protect", "prot", "--auto-reprotect", "--no-auto-reprotect")
+        _, err = self.expect(USAGE, "failover", "prot", "--to", "both")
+        self.assertIn("primary or secondary", err)
+        self.expect(USAGE, "failover", "prot", "--timeout", "5")
+        self.expect(USAGE, "failovers")
+        self.expect(USAGE, "failovers", "prot", "extra")
+
+        self.expect(OK, "delete", "prot")
+        self.expect(OK, "delete", "plain")
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

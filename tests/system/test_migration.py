@@ -295,6 +295,7 @@ class LinkCutTest(unittest.TestCase):
         self.assertTrue(pid_alive(src))
 
 
+@unittest.skipUnless(os.geteuid() == 0, "network namespaces need root")
 class NetpassFakeTest(unittest.TestCase):
     """The netpass path QEMU 7.2 cannot take: both QEMUs are the fake server with
     filter-redirector enable_when_stopped, and its command log shows exactly what
@@ -307,13 +308,22 @@ class NetpassFakeTest(unittest.TestCase):
         with open(conf, "w") as f:
             f.write("[default]\nenable-when-stopped=true\nlog=%s\n" % self.log)
         os.environ["FAKE_QMP_CONFIG"] = conf
+        # the guest's net is a tap on br0: the backend makes it in the host's namespace
+        self.ns = "cc-np-%d" % os.getpid()
+        subprocess.run(["ip", "netns", "del", self.ns], capture_output=True)
+        ip("netns", "add", self.ns)
+        ip("-n", self.ns, "link", "set", "lo", "up")
+        ip("-n", self.ns, "link", "add", "br0", "type", "bridge")
+        ip("-n", self.ns, "link", "set", "br0", "up")
         self.d = Daemon(keep_dirs=self.tmp)
         with open(self.d.config, "w") as f:
             f.write("[qemu]\nbinary=%s\n" % os.environ["FAKE_QMP"])
+            f.write("[host local]\naddress=127.0.0.1\nnetns=%s\n" % self.ns)
         self.d.start()
 
     def tearDown(self):
         self.d.cleanup()
+        subprocess.run(["ip", "netns", "del", self.ns], capture_output=True)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def test_netpass_commands(self):
