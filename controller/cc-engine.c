@@ -172,10 +172,23 @@ cc_engine_member_name_from_qmp(const gchar *qmp_path, const gchar *guest)
 	return g_strndup(base, strlen(base) - strlen(".qmp"));
 }
 
+static CcStoreMember *
+cc_engine_member_row(CcEngine *self, const gchar *guest, const gchar *role)
+{
+	g_autoptr(GPtrArray) rows = cc_store_member_list(self->store, guest, NULL);
+	for (guint i = 0; rows != NULL && i < rows->len; i++) {
+		CcStoreMember *m = g_ptr_array_index(rows, i);
+		if (g_strcmp0(m->role, role) == 0)
+			return g_ptr_array_steal_index(rows, i);
+	}
+	return NULL;
+}
+
 static void
 cc_engine_member_save(CcEngine *self, CcGuest *guest, CcQemu *member)
 {
 	g_autoptr(GError) error_local = NULL;
+	g_autoptr(CcStoreMember) old = NULL;
 	CcStoreMember row = {0};
 	CcProcess *process = cc_qemu_get_process(member);
 
@@ -186,6 +199,15 @@ cc_engine_member_save(CcEngine *self, CcGuest *guest, CcQemu *member)
 	row.host = g_object_get_data(G_OBJECT(member), "cc-host");
 	row.pid = process != NULL ? cc_process_get_pid(process) : 0;
 	row.start_time = process != NULL ? cc_process_get_start_time(process) : 0;
+	/* while a member is reattached it has no process yet: the recorded one stays, so a
+	 * daemon that dies again meanwhile still finds it */
+	if (process == NULL && cc_qemu_get_state(member) == CC_QEMU_STATE_STARTING) {
+		old = cc_engine_member_row(self, guest->name, row.role);
+		if (old != NULL && g_strcmp0(old->qmp_path, cc_qemu_get_qmp_path(member)) == 0) {
+			row.pid = old->pid;
+			row.start_time = old->start_time;
+		}
+	}
 	row.qmp_path = (gchar *)cc_qemu_get_qmp_path(member);
 	row.generation = cc_qemu_get_generation(member);
 	row.state = (gchar *)cc_qemu_state_to_string(cc_qemu_get_state(member));
@@ -1688,17 +1710,6 @@ cc_engine_attach_status_cb(GObject *source, GAsyncResult *res, gpointer user_dat
 
 /* the daemon died during a migration: finish it if QEMU did, else cancel it. Either
  * way the store ends matching what really runs. */
-static CcStoreMember *
-cc_engine_member_row(CcEngine *self, const gchar *guest, const gchar *role)
-{
-	g_autoptr(GPtrArray) rows = cc_store_member_list(self->store, guest, NULL);
-	for (guint i = 0; rows != NULL && i < rows->len; i++) {
-		CcStoreMember *m = g_ptr_array_index(rows, i);
-		if (g_strcmp0(m->role, role) == 0)
-			return g_ptr_array_steal_index(rows, i);
-	}
-	return NULL;
-}
 
 static void
 cc_engine_migration_close(CcEngine *self, const gchar *guest, const gchar *state,
