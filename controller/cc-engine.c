@@ -47,6 +47,7 @@ struct _CcEngine {
 	guint busy;         /* operations in flight */
 	GBytes *list_cache; /* GET /v1/guests as sent, until the next write */
 	guint64 events_total;
+	guint64 failovers_total;
 };
 
 enum { SIGNAL_EVENT, SIGNAL_LAST };
@@ -1348,8 +1349,10 @@ cc_engine_colo_finished_cb(CcColo *colo, CcQemu *survivor, JsonObject *detail, g
 
 	g_signal_handlers_disconnect_by_data(colo, guest);
 	g_clear_object(&guest->colo);
-	if (failover)
+	if (failover) {
 		cc_engine_record_failover(self, guest, detail, survivor != NULL);
+		self->failovers_total++;
+	}
 	if (survivor != NULL && survivor == secondary) {
 		/* the secondary is the guest now: it takes the primary's place */
 		const gchar *host = g_object_get_data(G_OBJECT(survivor), "cc-host");
@@ -2164,8 +2167,9 @@ cc_engine_events(CcEngine *self, gint64 after, guint limit, GError **error)
 void
 cc_engine_metrics(CcEngine *self, GString *out)
 {
-	static const gchar *const states[] = {"defined", "starting", "running",   "stopping",
-					      "stopped", "failed",   "migrating", NULL};
+	static const gchar *const states[] = {"defined",   "starting",     "running",   "stopping",
+					      "stopped",   "failed",       "migrating", "syncing",
+					      "protected", "failing-over", NULL};
 	g_autoptr(GPtrArray) rows = cc_store_guest_list(self->store, NULL);
 	guint members = 0;
 	GHashTableIter iter;
@@ -2186,7 +2190,15 @@ cc_engine_metrics(CcEngine *self, GString *out)
 		if (guest->member != NULL &&
 		    cc_qemu_get_state(guest->member) == CC_QEMU_STATE_RUNNING)
 			members++;
+		if (guest->secondary != NULL &&
+		    cc_qemu_get_state(guest->secondary) == CC_QEMU_STATE_RUNNING)
+			members++;
 	}
+	g_string_append_printf(out,
+			       "# HELP coloctl_failovers_total COLO failovers since start.\n"
+			       "# TYPE coloctl_failovers_total counter\n"
+			       "coloctl_failovers_total %" G_GUINT64_FORMAT "\n",
+			       self->failovers_total);
 	g_string_append_printf(out,
 			       "# HELP coloctl_members_running QEMU members running.\n"
 			       "# TYPE coloctl_members_running gauge\n"

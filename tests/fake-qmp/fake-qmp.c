@@ -38,18 +38,22 @@
 #define FAKE_QMP_EXIT_GRACE_MS      2000
 #define FAKE_QMP_LISTEN_BACKLOG     16
 #define FAKE_QMP_TRIM_THRESHOLD     16384
+#define FAKE_QMP_DEFAULT_MIRROR_MS  100
+#define FAKE_QMP_DEFAULT_MIRROR_LEN (64 * 1024 * 1024)
 
 /* error classes, as QMP names them on the wire */
 typedef enum {
 	FAKE_QMP_ERROR_GENERIC,
 	FAKE_QMP_ERROR_COMMAND_NOT_FOUND,
 	FAKE_QMP_ERROR_DEVICE_NOT_FOUND,
+	FAKE_QMP_ERROR_DEVICE_NOT_ACTIVE,
 } FakeQmpError;
 
 static const gchar *const fake_qmp_error_classes[] = {
 	[FAKE_QMP_ERROR_GENERIC] = "GenericError",
 	[FAKE_QMP_ERROR_COMMAND_NOT_FOUND] = "CommandNotFound",
 	[FAKE_QMP_ERROR_DEVICE_NOT_FOUND] = "DeviceNotFound",
+	[FAKE_QMP_ERROR_DEVICE_NOT_ACTIVE] = "DeviceNotActive",
 };
 
 static GQuark
@@ -118,6 +122,8 @@ static const gchar *const fake_config_keys[] = {
 	"sigterm",
 	"log",
 	"events-on-connect",
+	"mirror-ready-ms",
+	"mirror-len",
 };
 
 static gboolean
@@ -164,6 +170,8 @@ typedef struct {
 	gboolean sigterm_exit;
 	FakeQuitMode quit;
 	guint64 huge_bytes;
+	guint64 mirror_ready_ms;
+	guint64 mirror_len;
 	gchar *status;
 	gchar *log_path;
 	GHashTable *delay_ms; /* command -> GUINT_TO_POINTER(ms) */
@@ -382,6 +390,8 @@ config_load(const gchar *instance, GError **error)
 	g_autofree gchar *quit = NULL;
 	g_autofree gchar *sigterm = NULL;
 	g_autofree gchar *huge_bytes = NULL;
+	g_autofree gchar *mirror_ready_ms = NULL;
+	g_autofree gchar *mirror_len = NULL;
 	g_autoptr(GPtrArray) oob_commands = NULL;
 
 	if (path != NULL && *path != '\0') {
@@ -440,6 +450,21 @@ config_load(const gchar *instance, GError **error)
 		g_prefix_error(error, "huge-bytes: ");
 		return NULL;
 	}
+	cfg->mirror_ready_ms = FAKE_QMP_DEFAULT_MIRROR_MS;
+	mirror_ready_ms = config_get_string(kf, group, "mirror-ready-ms", NULL);
+	if (mirror_ready_ms != NULL &&
+	    !g_ascii_string_to_unsigned(mirror_ready_ms, 10, 0, G_MAXUINT, &cfg->mirror_ready_ms,
+					error)) {
+		g_prefix_error(error, "mirror-ready-ms: ");
+		return NULL;
+	}
+	cfg->mirror_len = FAKE_QMP_DEFAULT_MIRROR_LEN;
+	mirror_len = config_get_string(kf, group, "mirror-len", NULL);
+	if (mirror_len != NULL &&
+	    !g_ascii_string_to_unsigned(mirror_len, 10, 0, G_MAXINT64, &cfg->mirror_len, error)) {
+		g_prefix_error(error, "mirror-len: ");
+		return NULL;
+	}
 
 	cfg->delay_ms = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	if (!config_parse_delays(cfg, kf, group, error))
@@ -477,6 +502,8 @@ typedef struct {
 	gchar *path;
 	gboolean server;
 	gboolean has_host;
+	gchar *host;
+	gchar *port;
 } FakeChardev;
 
 typedef struct {
@@ -488,6 +515,7 @@ typedef struct {
 	gchar *pidfile;
 	GPtrArray *chardevs; /* of FakeChardev */
 	GPtrArray *monitors; /* of chardev ids */
+	GPtrArray *objects;  /* ids of -object */
 } FakeArgs;
 
 static void
@@ -496,6 +524,8 @@ chardev_free(FakeChardev *chr)
 	g_free(chr->id);
 	g_free(chr->backend);
 	g_free(chr->path);
+	g_free(chr->host);
+	g_free(chr->port);
 	g_free(chr);
 }
 
@@ -506,6 +536,7 @@ args_new(void)
 
 	args->chardevs = g_ptr_array_new_with_free_func((GDestroyNotify)chardev_free);
 	args->monitors = g_ptr_array_new_with_free_func(g_free);
+	args->objects = g_ptr_array_new_with_free_func(g_free);
 	return args;
 }
 
@@ -517,6 +548,7 @@ args_free(FakeArgs *args)
 	g_free(args->pidfile);
 	g_ptr_array_unref(args->chardevs);
 	g_ptr_array_unref(args->monitors);
+	g_ptr_array_unref(args->objects);
 	g_free(args);
 }
 
@@ -614,6 +646,8 @@ args_add_chardev(FakeArgs *args, const gchar *value, GError **error)
 	chr->path = g_strdup(g_hash_table_lookup(opts, "path"));
 	chr->server = qemu_opt_bool(opts, "server", FALSE);
 	chr->has_host = g_hash_table_contains(opts, "host") || g_hash_table_contains(opts, "port");
+	chr->host = g_strdup(g_hash_table_lookup(opts, "host"));
+	chr->port = g_strdup(g_hash_table_lookup(opts, "port"));
 	g_ptr_array_add(args->chardevs, chr);
 
 	fd = g_hash_table_lookup(opts, "fd");
@@ -652,6 +686,27 @@ args_add_qmp(FakeArgs *args, const gchar *value, GError **error)
 	return TRUE;
 }
 
+/* -object TYPE,id=ID,... or its JSON form: remember the id for object-del */
+static void
+args_add_object(FakeArgs *args, const gchar *value)
+{
+	const gchar *id = NULL;
+	g_autoptr(GHashTable) opts = NULL;
+	g_autoptr(JsonNode) node = NULL;
+
+	if (value[0] == '{') {
+		node = json_from_string(value, NULL);
+		if (node != NULL && JSON_NODE_HOLDS_OBJECT(node))
+			id = json_object_get_string_member_with_default(json_node_get_object(node),
+									"id", NULL);
+	} else {
+		opts = parse_qemu_opts(value, "qom-type");
+		id = g_hash_table_lookup(opts, "id");
+	}
+	if (id != NULL)
+		g_ptr_array_add(args->objects, g_strdup(id));
+}
+
 static gboolean
 args_handle(FakeArgs *args, const gchar *opt, const gchar *value, GError **error)
 {
@@ -685,6 +740,8 @@ args_handle(FakeArgs *args, const gchar *opt, const gchar *value, GError **error
 	} else if (g_strcmp0(opt, "-pidfile") == 0) {
 		g_free(args->pidfile);
 		args->pidfile = g_strdup(value);
+	} else if (g_strcmp0(opt, "-object") == 0) {
+		args_add_object(args, value);
 	}
 	return TRUE;
 }
@@ -851,7 +908,10 @@ typedef enum {
 	FAKE_POST_NEGOTIATED,
 	FAKE_POST_MIGRATE,
 	FAKE_POST_QUIT,
+	FAKE_POST_JOB_END,
 } FakePost;
+
+typedef struct _FakeJob FakeJob;
 
 typedef struct {
 	FakeServer *server;
@@ -861,7 +921,27 @@ typedef struct {
 	gchar *command;        /* execute / exec-oob name, when a string */
 	gboolean oob;
 	FakePost post;
+	FakeJob *job; /* FAKE_POST_JOB_END: the job that ends after the reply */
 } FakeRequest;
+
+/* a chardev from the command line or chardev-add, as query-chardev shows it */
+typedef struct {
+	gchar *id;
+	gchar *filename;
+	gboolean monitor;
+} FakeCharState;
+
+/* a block job started by drive-mirror */
+struct _FakeJob {
+	FakeServer *server;
+	gchar *id;
+	gint64 len;
+	gint64 speed;
+	gint64 start_us;
+	gboolean ready;
+	gboolean cancelled;
+	guint ready_source;
+};
 
 struct _FakeServer {
 	FakeConfig *cfg;
@@ -876,6 +956,17 @@ struct _FakeServer {
 	const gchar *colo_last_mode;
 	const gchar *colo_reason;
 	gchar *query_migrate_ret;
+	gchar *migrate_uri;
+	gchar *migration_error;       /* error-desc of a failed migration */
+	GSocketService *colo_service; /* secondary with x-colo: the incoming migration port */
+	GSocketConnection *colo_link; /* COLO's migration stream, on either side */
+	GSource *colo_link_source;
+	gboolean colo_lost;     /* secondary: its primary went away, a failover is awaited */
+	GPtrArray *chardevs;    /* of FakeCharState */
+	GHashTable *objects;    /* ids of user-creatable objects */
+	GPtrArray *jobs;        /* of FakeJob */
+	GPtrArray *nbd_exports; /* export names */
+	gboolean nbd_running;
 	GPtrArray *listeners;
 	GQueue inband; /* of FakeRequest, dispatched one at a time */
 	gboolean inband_busy;
@@ -1462,6 +1553,66 @@ schema_check_enum(JsonObject *entry, JsonNode *value, const gchar *path, const g
 	return FALSE;
 }
 
+/* does a value of @type's JSON kind fit @value? (an alternate's branch choice) */
+static gboolean
+schema_kind_matches(FakeServer *server, const gchar *type, JsonNode *value)
+{
+	g_autoptr(JsonNode) entry_node = NULL;
+	JsonObject *entry;
+	const gchar *meta;
+	const gchar *json_type;
+	GType vtype = JSON_NODE_HOLDS_VALUE(value) ? json_node_get_value_type(value) : G_TYPE_NONE;
+
+	if (type == NULL)
+		return FALSE;
+	if (type[0] == '[')
+		return JSON_NODE_HOLDS_ARRAY(value);
+	entry_node = schema_lookup(server, type);
+	if (entry_node == NULL)
+		return FALSE;
+	entry = json_node_get_object(entry_node);
+	meta = object_get_string(entry, "meta-type");
+	if (g_strcmp0(meta, "object") == 0)
+		return JSON_NODE_HOLDS_OBJECT(value);
+	if (g_strcmp0(meta, "array") == 0)
+		return JSON_NODE_HOLDS_ARRAY(value);
+	if (g_strcmp0(meta, "enum") == 0)
+		return vtype == G_TYPE_STRING;
+	json_type = object_get_string(entry, "json-type");
+	if (g_strcmp0(json_type, "string") == 0)
+		return vtype == G_TYPE_STRING;
+	if (g_strcmp0(json_type, "int") == 0)
+		return vtype == G_TYPE_INT64;
+	if (g_strcmp0(json_type, "number") == 0)
+		return vtype == G_TYPE_INT64 || vtype == G_TYPE_DOUBLE;
+	if (g_strcmp0(json_type, "boolean") == 0)
+		return vtype == G_TYPE_BOOLEAN;
+	if (g_strcmp0(json_type, "null") == 0)
+		return JSON_NODE_HOLDS_NULL(value);
+	return TRUE; /* "value": anything */
+}
+
+/* an alternate: the branch whose JSON kind the value has, checked in full */
+static gboolean
+schema_check_alternate(FakeServer *server, JsonObject *entry, JsonNode *value, const gchar *path,
+		       const gchar *name, GError **error)
+{
+	JsonArray *members = object_get_array(entry, "members");
+
+	for (guint i = 0; members != NULL && i < json_array_get_length(members); i++) {
+		JsonObject *member = json_array_get_object_element(members, i);
+		const gchar *type = member != NULL ? object_get_string(member, "type") : NULL;
+
+		if (schema_kind_matches(server, type, value))
+			return schema_check_value(server, type, value, path, name, error);
+	}
+	/* QEMU names the alternate's QAPI type here, which the schema keeps opaque */
+	g_set_error(error, FAKE_QMP_ERROR, FAKE_QMP_ERROR_GENERIC,
+		    "Invalid parameter type for '%s', expected: %s", name != NULL ? name : "null",
+		    object_get_string(entry, "name"));
+	return FALSE;
+}
+
 static gboolean
 schema_check_value(FakeServer *server, const gchar *type, JsonNode *value, const gchar *path,
 		   const gchar *name, GError **error)
@@ -1502,7 +1653,8 @@ schema_check_value(FakeServer *server, const gchar *type, JsonNode *value, const
 			return schema_type_error(path, "object", error);
 		return schema_check_struct(server, entry, json_node_get_object(value), path, error);
 	}
-	/* alternates are not checked */
+	if (g_strcmp0(meta, "alternate") == 0)
+		return schema_check_alternate(server, entry, value, path, name, error);
 	return TRUE;
 }
 
@@ -1740,6 +1892,8 @@ cmd_query_migrate(FakeRequest *req, JsonObject *args G_GNUC_UNUSED, GError **err
 			json_object_set_int_member(ram, ram_fields[i], 0);
 		json_object_set_string_member(ret, "status", server->migration_status);
 		json_object_set_object_member(ret, "ram", ram);
+		if (server->migration_error != NULL)
+			json_object_set_string_member(ret, "error-desc", server->migration_error);
 	}
 	if (server->cfg->migrate_remaining)
 		json_object_set_int_member(ret, "remaining", 0);
@@ -1771,38 +1925,215 @@ cmd_qom_get(FakeRequest *req, JsonObject *args, GError **error)
 }
 
 static JsonNode *
-cmd_migrate(FakeRequest *req, JsonObject *args G_GNUC_UNUSED, GError **error)
+cmd_migrate(FakeRequest *req, JsonObject *args, GError **error)
 {
-	if (server_migration_active(req->server)) {
+	FakeServer *server = req->server;
+
+	if (server_migration_active(server)) {
 		g_set_error_literal(error, FAKE_QMP_ERROR, FAKE_QMP_ERROR_GENERIC,
 				    "There's a migration process in progress");
 		return NULL;
 	}
+	g_free(server->migrate_uri);
+	server->migrate_uri = g_strdup(object_get_string(args, "uri"));
+	g_clear_pointer(&server->migration_error, g_free);
 	/* like QEMU, the migration runs (instantly here) after the reply */
 	req->post = FAKE_POST_MIGRATE;
 	return node_new_empty_object();
+}
+
+/* COLO runs the guest on both sides once the first checkpoint is taken */
+static void
+server_enter_colo(FakeServer *server, const gchar *mode)
+{
+	server->colo_mode = mode;
+	server_set_migration_status(server, "active");
+	server_set_migration_status(server, "colo");
+	if (g_strcmp0(server->status, "running") != 0) {
+		server_set_status(server, "running");
+		server_emit_event(server, "RESUME", NULL);
+	}
+}
+
+static void
+server_drop_colo_link(FakeServer *server)
+{
+	source_drop(&server->colo_link_source);
+	if (server->colo_link != NULL)
+		g_io_stream_close(G_IO_STREAM(server->colo_link), NULL, NULL);
+	g_clear_object(&server->colo_link);
+}
+
+/*
+ * The migration stream of a pair in COLO. Nothing is sent over it; its end
+ * is what a secondary sees when its primary dies. Measured on QEMU 7.2: the
+ * secondary sends COLO_EXIT {"mode":"secondary","reason":"error"} and STOP
+ * and waits for x-colo-lost-heartbeat.
+ */
+static gboolean
+on_colo_link_readable(GSocket *socket, GIOCondition condition G_GNUC_UNUSED, gpointer user_data)
+{
+	FakeServer *server = user_data;
+	g_autoptr(GError) error_local = NULL;
+	gchar buf[256];
+	gssize n = g_socket_receive(socket, buf, sizeof(buf), NULL, &error_local);
+
+	if (n > 0 || g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+		return G_SOURCE_CONTINUE;
+	g_clear_pointer(&server->colo_link_source, g_source_unref);
+	server_drop_colo_link(server);
+	if (g_strcmp0(server->colo_mode, "secondary") == 0 && !server->colo_lost) {
+		JsonObject *data = json_object_new();
+
+		json_object_set_string_member(data, "mode", "secondary");
+		json_object_set_string_member(data, "reason", "error");
+		server->colo_lost = TRUE;
+		server_emit_event(server, "COLO_EXIT", data);
+		if (g_strcmp0(server->status, "running") == 0) {
+			server_set_status(server, "paused");
+			server_emit_event(server, "STOP", NULL);
+		}
+	}
+	return G_SOURCE_REMOVE;
+}
+
+static void
+server_set_colo_link(FakeServer *server, GSocketConnection *conn)
+{
+	GSocket *socket = g_socket_connection_get_socket(conn);
+
+	server_drop_colo_link(server);
+	server->colo_link = g_object_ref(conn);
+	g_socket_set_blocking(socket, FALSE);
+	server->colo_link_source = g_socket_create_source(socket, G_IO_IN | G_IO_HUP, NULL);
+	g_source_set_callback(server->colo_link_source, G_SOURCE_FUNC(on_colo_link_readable),
+			      server, NULL);
+	g_source_attach(server->colo_link_source, NULL);
+}
+
+static void
+on_colo_connected(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	FakeServer *server = user_data;
+	g_autoptr(GError) error_local = NULL;
+	g_autoptr(GSocketConnection) conn =
+		g_socket_client_connect_to_host_finish(G_SOCKET_CLIENT(source), res, &error_local);
+
+	if (g_strcmp0(server->migration_status, "setup") != 0)
+		return; /* cancelled meanwhile */
+	if (conn == NULL) {
+		/* QEMU 7.2: "Failed to connect to '127.0.0.1:4444': Connection refused" */
+		const gchar *hostport = server->migrate_uri + strlen("tcp:");
+		const gchar *why = error_local->message;
+
+		if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
+			why = "Connection refused";
+		g_free(server->migration_error);
+		server->migration_error =
+			g_strdup_printf("Failed to connect to '%s': %s", hostport, why);
+		server_set_migration_status(server, "failed");
+		return;
+	}
+	server_set_colo_link(server, conn);
+	server_enter_colo(server, "primary");
 }
 
 static void
 server_run_migration(FakeServer *server)
 {
 	server_set_migration_status(server, "setup");
-	server_set_migration_status(server, "active");
 	if (server_cap_enabled(server, "x-colo")) {
-		server->colo_mode = "primary";
-		server_set_migration_status(server, "colo");
+		g_autoptr(GSocketClient) client = NULL;
+
+		if (server->migrate_uri == NULL || !g_str_has_prefix(server->migrate_uri, "tcp:")) {
+			server_enter_colo(server, "primary");
+			return;
+		}
+		/* a tcp: COLO migration connects to its secondary, so that a secondary on
+		 * this fake learns when its primary is gone */
+		client = g_socket_client_new();
+		g_socket_client_connect_to_host_async(client, server->migrate_uri + strlen("tcp:"),
+						      0, NULL, on_colo_connected, server);
 		return;
 	}
+	server_set_migration_status(server, "active");
 	if (g_strcmp0(server->status, "running") == 0)
 		server_emit_event(server, "STOP", NULL);
 	server_set_status(server, "postmigrate");
 	server_set_migration_status(server, "completed");
 }
 
+static gboolean
+on_colo_incoming(GSocketService *service, GSocketConnection *conn, GObject *source G_GNUC_UNUSED,
+		 gpointer user_data)
+{
+	FakeServer *server = user_data;
+
+	/* one migration per incoming port, as in QEMU */
+	g_socket_service_stop(service);
+	g_socket_listener_close(G_SOCKET_LISTENER(service));
+	server_set_colo_link(server, conn);
+	server_enter_colo(server, "secondary");
+	return TRUE;
+}
+
+/* tcp:HOST:PORT, HOST an address literal (optionally in brackets) or a name */
+static gboolean
+server_colo_listen(FakeServer *server, const gchar *uri, GError **error)
+{
+	const gchar *hostport = uri + strlen("tcp:");
+	const gchar *colon = strrchr(hostport, ':');
+	g_autofree gchar *host = NULL;
+	g_autoptr(GSocketAddress) address = NULL;
+	g_autoptr(GError) error_local = NULL;
+	guint64 port = 0;
+
+	if (colon == NULL || !g_ascii_string_to_unsigned(colon + 1, 10, 0, 65535, &port, NULL)) {
+		g_set_error(error, FAKE_QMP_ERROR, FAKE_QMP_ERROR_GENERIC,
+			    "address resolution failed for %s: Servname not supported for "
+			    "ai_socktype",
+			    hostport);
+		return FALSE;
+	}
+	host = g_strndup(hostport, colon - hostport);
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		gchar *inner = g_strndup(host + 1, strlen(host) - 2);
+
+		g_free(host);
+		host = inner;
+	}
+	address = g_inet_socket_address_new_from_string(host, (guint)port);
+	if (address == NULL) {
+		g_autoptr(GList) addrs =
+			g_resolver_lookup_by_name(g_resolver_get_default(), host, NULL, NULL);
+
+		if (addrs == NULL) {
+			g_set_error(error, FAKE_QMP_ERROR, FAKE_QMP_ERROR_GENERIC,
+				    "address resolution failed for %s", hostport);
+			return FALSE;
+		}
+		address = g_inet_socket_address_new(addrs->data, (guint)port);
+		g_resolver_free_addresses(g_steal_pointer(&addrs));
+	}
+	server->colo_service = g_socket_service_new();
+	if (!g_socket_listener_add_address(G_SOCKET_LISTENER(server->colo_service), address,
+					   G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, NULL,
+					   &error_local)) {
+		g_clear_object(&server->colo_service);
+		g_set_error(error, FAKE_QMP_ERROR, FAKE_QMP_ERROR_GENERIC,
+			    "Failed to bind socket: %s", error_local->message);
+		return FALSE;
+	}
+	g_signal_connect(server->colo_service, "incoming", G_CALLBACK(on_colo_incoming), server);
+	g_socket_service_start(server->colo_service);
+	return TRUE;
+}
+
 static JsonNode *
-cmd_migrate_incoming(FakeRequest *req, JsonObject *args G_GNUC_UNUSED, GError **error)
+cmd_migrate_incoming(FakeRequest *req, JsonObject *args, GError **error)
 {
 	FakeServer *server = req->server;
+	const gchar *uri = object_get_string(args, "uri");
 
 	if (g_strcmp0(server->incoming, "defer") != 0) {
 		g_set_error_literal(error, FAKE_QMP_ERROR, FAKE_QMP_ERROR_GENERIC,
@@ -1814,9 +2145,15 @@ cmd_migrate_incoming(FakeRequest *req, JsonObject *args G_GNUC_UNUSED, GError **
 				    "The incoming migration has already been started");
 		return NULL;
 	}
-	server->incoming_started = TRUE;
-	if (server_cap_enabled(server, "x-colo"))
+	/* with x-colo, a tcp: port really listens: the primary's migrate connects,
+	 * and the secondary enters COLO then */
+	if (server_cap_enabled(server, "x-colo") && uri != NULL && g_str_has_prefix(uri, "tcp:")) {
+		if (!server_colo_listen(server, uri, error))
+			return NULL;
+	} else if (server_cap_enabled(server, "x-colo")) {
 		server->colo_mode = "secondary";
+	}
+	server->incoming_started = TRUE;
 	return node_new_empty_object();
 }
 
@@ -1855,7 +2192,20 @@ cmd_x_colo_lost_heartbeat(FakeRequest *req, JsonObject *args G_GNUC_UNUSED,
 {
 	FakeServer *server = req->server;
 
-	if (g_strcmp0(server->colo_mode, "none") != 0) {
+	if (server->colo_lost) {
+		/* QEMU 7.2 sent COLO_EXIT when the primary went away; the failover
+		 * resumes the guest, and query-colo-status says it was requested */
+		server->colo_lost = FALSE;
+		server->colo_last_mode = server->colo_mode;
+		server->colo_mode = "none";
+		server->colo_reason = "request";
+		if (g_strcmp0(server->migration_status, "colo") == 0)
+			server_set_migration_status(server, "completed");
+		if (g_strcmp0(server->status, "running") != 0) {
+			server_set_status(server, "running");
+			server_emit_event(server, "RESUME", NULL);
+		}
+	} else if (g_strcmp0(server->colo_mode, "none") != 0) {
 		JsonObject *data = json_object_new();
 
 		json_object_set_string_member(data, "mode", server->colo_mode);
@@ -1867,6 +2217,8 @@ cmd_x_colo_lost_heartbeat(FakeRequest *req, JsonObject *args G_GNUC_UNUSED,
 		if (g_strcmp0(server->migration_status, "colo") == 0)
 			server_set_migration_status(server, "completed");
 	}
+	/* the peer, if it is on this fake, sees its COLO stream end */
+	server_drop_colo_link(server);
 	return node_new_empty_object();
 }
 
@@ -1931,6 +2283,422 @@ cmd_query_yank(FakeRequest *req G_GNUC_UNUSED, JsonObject *args G_GNUC_UNUSED,
 	return node_new_array(json_array_new());
 }
 
+/* block jobs: drive-mirror, made ready after mirror-ready-ms */
+
+static void
+job_free(FakeJob *job)
+{
+	if (job->ready_source != 0)
+		g_source_remove(job->ready_source);
+	g_free(job->id);
+	g_free(job);
+}
+
+static FakeJob *
+server_find_job(FakeServer *server, const gchar *id)
+{
+	for (guint i = 0; id != NULL && i < server->jobs->len; i++) {
+		FakeJob *job = g_ptr_array_index(server->jobs, i);
+
+		if (g_strcmp0(job->id, id) == 0)
+			return job;
+	}
+	return NULL;
+}
+
+/* a mirror copies at an even pace until it is ready */
+static gint64
+job_offset(FakeJob *job)
+{
+	guint64 ms = job->server->cfg->mirror_ready_ms;
+	gint64 elapsed_ms = (g_get_monotonic_time() - job->start_us) / 1000;
+
+	if (job->ready || ms == 0)
+		return job->len;
+	return MIN(job->len - 1, (gint64)((gdouble)job->len * (gdouble)elapsed_ms / (gdouble)ms));
+}
+
+static void
+server_job_status(FakeServer *server, FakeJob *job, const gchar *status)
+{
+	JsonObject *data = json_object_new();
+
+	json_object_set_string_member(data, "status", status);
+	json_object_set_string_member(data, "id", job->id);
+	server_emit_event(server, "JOB_STATUS_CHANGE", data);
+}
+
+/* BLOCK_JOB_READY, BLOCK_JOB_COMPLETED and BLOCK_JOB_CANCELLED data */
+static JsonObject *
+job_event_data(FakeJob *job)
+{
+	JsonObject *data = json_object_new();
+
+	json_object_set_string_member(data, "device", job->id);
+	json_object_set_int_member(data, "len", job->len);
+	json_object_set_int_member(data, "offset", job_offset(job));
+	json_object_set_int_member(data, "speed", job->speed);
+	json_object_set_string_member(data, "type", "mirror");
+	return data;
+}
+
+static gboolean
+on_job_ready(gpointer user_data)
+{
+	FakeJob *job = user_data;
+
+	job->ready_source = 0;
+	job->ready = TRUE;
+	server_job_status(job->server, job, "ready");
+	server_emit_event(job->server, "BLOCK_JOB_READY", job_event_data(job));
+	return G_SOURCE_REMOVE;
+}
+
+static JsonNode *
+cmd_drive_mirror(FakeRequest *req, JsonObject *args, GError **error)
+{
+	FakeServer *server = req->server;
+	const gchar *id = object_get_string(args, "job-id");
+	JsonNode *speed = json_object_get_member(args, "speed");
+	FakeJob *job;
+
+	if (id == NULL)
+		id = object_get_string(args, "device");
+	if (id == NULL)
+		id = "";
+	if (server_find_job(server, id) != NULL) {
+		g_set_error(error, FAKE_QMP_ERROR, FAKE_QMP_ERROR_GENERIC,
+			    "Job ID '%s' already in use", id);
+		return NULL;
+	}
+	job = g_new0(FakeJob, 1);
+	job->server = server;
+	job->id = g_strdup(id);
+	job->len = (gint64)server->cfg->mirror_len;
+	if (speed != NULL && JSON_NODE_HOLDS_VALUE(speed) &&
+	    json_node_get_value_type(speed) == G_TYPE_INT64)
+		job->speed = json_node_get_int(speed);
+	job->start_us = g_get_monotonic_time();
+	g_ptr_array_add(server->jobs, job);
+	/* as in QEMU 7.2, before the reply */
+	server_job_status(server, job, "created");
+	server_job_status(server, job, "running");
+	job->ready_source = g_timeout_add((guint)server->cfg->mirror_ready_ms, on_job_ready, job);
+	return node_new_empty_object();
+}
+
+static JsonNode *
+cmd_block_job_cancel(FakeRequest *req, JsonObject *args, GError **error)
+{
+	FakeServer *server = req->server;
+	const gchar *id = object_get_string(args, "device");
+	JsonNode *force = json_object_get_member(args, "force");
+	FakeJob *job = server_find_job(server, id);
+	guint index = 0;
+
+	if (job == NULL) {
+		g_set_error(error, FAKE_QMP_ERROR, FAKE_QMP_ERROR_DEVICE_NOT_ACTIVE,
+			    "Block job '%s' not found", id != NULL ? id : "");
+		return NULL;
+	}
+	/* a ready mirror cancelled without force completes without a pivot */
+	job->cancelled = !job->ready || (force != NULL && JSON_NODE_HOLDS_VALUE(force) &&
+					 json_node_get_value_type(force) == G_TYPE_BOOLEAN &&
+					 json_node_get_boolean(force));
+	/* gone from query-block-jobs; its events follow the reply */
+	g_ptr_array_find(server->jobs, job, &index);
+	g_ptr_array_steal_index(server->jobs, index);
+	req->job = job;
+	req->post = FAKE_POST_JOB_END;
+	return node_new_empty_object();
+}
+
+/* after the reply to block-job-cancel, as QEMU 7.2 does */
+static void
+server_job_end(FakeServer *server, FakeJob *job)
+{
+	if (job->ready_source != 0) {
+		g_source_remove(job->ready_source);
+		job->ready_source = 0;
+	}
+	if (job->cancelled) {
+		server_job_status(server, job, "aborting");
+		server_emit_event(server, "BLOCK_JOB_CANCELLED", job_event_data(job));
+	} else {
+		server_job_status(server, job, "waiting");
+		server_job_status(server, job, "pending");
+		server_emit_event(server, "BLOCK_JOB_COMPLETED", job_event_data(job));
+	}
+	server_job_status(server, job, "concluded");
+	server_job_status(server, job, "null");
+	job_free(job);
+}
+
+static JsonNode *
+cmd_query_block_jobs(FakeRequest *req, JsonObject *args G_GNUC_UNUSED, GError **error G_GNUC_UNUSED)
+{
+	FakeServer *server = req->server;
+	JsonArray *ret = json_array_new();
+
+	for (guint i = 0; i < server->jobs->len; i++) {
+		FakeJob *job = g_ptr_array_index(server->jobs, i);
+		JsonObject *info = json_object_new();
+
+		json_object_set_boolean_member(info, "auto-finalize", TRUE);
+		json_object_set_int_member(info, "len", job->len);
+		json_object_set_int_member(info, "offset", job_offset(job));
+		json_object_set_string_member(info, "status", job->ready ? "ready" : "running");
+		json_object_set_boolean_member(info, "paused", FALSE);
+		json_object_set_int_member(info, "speed", job->speed);
+		json_object_set_string_member(info, "device", job->id);
+		json_object_set_boolean_member(info, "busy", !job->ready);
+		json_object_set_boolean_member(info, "ready", job->ready);
+		json_object_set_string_member(info, "type", "mirror");
+		json_object_set_boolean_member(info, "auto-dismiss", TRUE);
+		json_object_set_string_member(info, "io-status", "ok");
+		json_array_add_object_element(ret, info);
+	}
+	return node_new_array(ret);
+}
+
+/* chardevs: the command line's and chardev-add's, for query-chardev */
+
+static void
+char_state_free(FakeCharState *chr)
+{
+	g_free(chr->id);
+	g_free(chr->filename);
+	g_free(chr);
+}
+
+static FakeCharState *
+server_find_chardev(FakeServer *server, const gchar *id, guint *index)
+{
+	for (guint i = 0; id != NULL && i < server->chardevs->len; i++) {
+		FakeCharState *chr = g_ptr_array_index(server->chardevs, i);
+
+		if (g_strcmp0(chr->id, id) == 0) {
+			if (index != NULL)
+				*index = i;
+			return chr;
+		}
+	}
+	return NULL;
+}
+
+static void
+server_add_chardev(FakeServer *server, const gchar *id, gchar *filename, gboolean monitor)
+{
+	FakeCharState *chr = g_new0(FakeCharState, 1);
+
+	chr->id = g_strdup(id);
+	chr->filename = filename;
+	chr->monitor = monitor;
+	g_ptr_array_add(server->chardevs, chr);
+}
+
+static gboolean
+object_get_bool(JsonObject *obj, const gchar *member, gboolean dflt)
+{
+	JsonNode *node = obj != NULL ? json_object_get_member(obj, member) : NULL;
+
+	if (node == NULL || !JSON_NODE_HOLDS_VALUE(node) ||
+	    json_node_get_value_type(node) != G_TYPE_BOOLEAN)
+		return dflt;
+	return json_node_get_boolean(node);
+}
+
+/*
+ * What QEMU 7.2 shows as a chardev's filename. Sockets look connected: a TCP
+ * server "tcp:HOST:PORT,server=on <-> PEER", a UNIX server "unix:PATH,server=on",
+ * a UNIX client "unix:". A disconnected socket would start with "disconnected:".
+ */
+static gchar *
+chardev_filename(JsonObject *backend)
+{
+	const gchar *type = object_get_string(backend, "type");
+	JsonObject *data = object_get_object(backend, "data");
+	JsonObject *addr = data != NULL ? object_get_object(data, "addr") : NULL;
+	const gchar *addr_type = addr != NULL ? object_get_string(addr, "type") : NULL;
+	JsonObject *addr_data = addr != NULL ? object_get_object(addr, "data") : NULL;
+	gboolean server = object_get_bool(data, "server", FALSE);
+
+	if (g_strcmp0(type, "socket") != 0 || addr_data == NULL)
+		return g_strdup(type != NULL ? type : "");
+	if (g_strcmp0(addr_type, "inet") == 0) {
+		const gchar *host = object_get_string(addr_data, "host");
+		const gchar *port = object_get_string(addr_data, "port");
+
+		if (server)
+			return g_strdup_printf("tcp:%s:%s,server=on <-> 127.0.0.1:40000", host,
+					       port);
+		return g_strdup_printf("tcp:127.0.0.1:40000 <-> %s:%s", host, port);
+	}
+	if (g_strcmp0(addr_type, "unix") == 0) {
+		if (server)
+			return g_strdup_printf("unix:%s,server=on",
+					       object_get_string(addr_data, "path"));
+		return g_strdup("unix:");
+	}
+	return g_strdup(addr_type != NULL ? addr_type : "");
+}
+
+static JsonNode *
+cmd_chardev_add(FakeRequest *req, JsonObject *args, GError **error)
+{
+	FakeServer *server = req->server;
+	const gchar *id = object_get_string(args, "id");
+	JsonObject *backend = object_get_object(args, "backend");
+
+	if (id == NULL)
+		id = "";
+	if (server_find_chardev(server, id, NULL) != NULL) {
+		g_set_error(error, FAKE_QMP_ERROR, FAKE_QMP_ERROR_GENERIC,
+			    "attempt to add duplicate property '%s' to object (type 'container')",
+			    id);
+		return NULL;
+	}
+	server_add_chardev(server, id, chardev_filename(backend), FALSE);
+	return node_new_empty_object();
+}
+
+static JsonNode *
+cmd_chardev_remove(FakeRequest *req, JsonObject *args, GError **error)
+{
+	FakeServer *server = req->server;
+	const gchar *id = object_get_string(args, "id");
+	guint index = 0;
+	FakeCharState *chr = server_find_chardev(server, id, &index);
+
+	if (chr == NULL) {
+		g_set_error(error, FAKE_QMP_ERROR, FAKE_QMP_ERROR_GENERIC, "Chardev '%s' not found",
+			    id != NULL ? id : "");
+		return NULL;
+	}
+	if (chr->monitor) {
+		g_set_error(error, FAKE_QMP_ERROR, FAKE_QMP_ERROR_GENERIC, "Chardev '%s' is busy",
+			    id);
+		return NULL;
+	}
+	g_ptr_array_remove_index(server->chardevs, index);
+	return node_new_empty_object();
+}
+
+static JsonNode *
+cmd_query_chardev(FakeRequest *req, JsonObject *args G_GNUC_UNUSED, GError **error G_GNUC_UNUSED)
+{
+	FakeServer *server = req->server;
+	JsonArray *ret = json_array_new();
+
+	for (guint i = 0; i < server->chardevs->len; i++) {
+		FakeCharState *chr = g_ptr_array_index(server->chardevs, i);
+		JsonObject *info = json_object_new();
+
+		json_object_set_boolean_member(info, "frontend-open", chr->monitor);
+		json_object_set_string_member(info, "filename", chr->filename);
+		json_object_set_string_member(info, "label", chr->id);
+		json_array_add_object_element(ret, info);
+	}
+	return node_new_array(ret);
+}
+
+/* user-creatable objects: ids must be unique, object-del needs one that exists */
+
+static JsonNode *
+cmd_object_add(FakeRequest *req, JsonObject *args, GError **error)
+{
+	FakeServer *server = req->server;
+	const gchar *id = object_get_string(args, "id");
+
+	if (id == NULL)
+		id = "";
+	if (g_hash_table_contains(server->objects, id)) {
+		g_set_error(error, FAKE_QMP_ERROR, FAKE_QMP_ERROR_GENERIC,
+			    "attempt to add duplicate property '%s' to object (type 'container')",
+			    id);
+		return NULL;
+	}
+	g_hash_table_add(server->objects, g_strdup(id));
+	return node_new_empty_object();
+}
+
+static JsonNode *
+cmd_object_del(FakeRequest *req, JsonObject *args, GError **error)
+{
+	FakeServer *server = req->server;
+	const gchar *id = object_get_string(args, "id");
+
+	if (id == NULL || !g_hash_table_remove(server->objects, id)) {
+		g_set_error(error, FAKE_QMP_ERROR, FAKE_QMP_ERROR_GENERIC, "object '%s' not found",
+			    id != NULL ? id : "");
+		return NULL;
+	}
+	return node_new_empty_object();
+}
+
+/* the NBD server: one, started once, with exports */
+
+static JsonNode *
+cmd_nbd_server_start(FakeRequest *req, JsonObject *args G_GNUC_UNUSED, GError **error)
+{
+	FakeServer *server = req->server;
+
+	if (server->nbd_running) {
+		g_set_error_literal(error, FAKE_QMP_ERROR, FAKE_QMP_ERROR_GENERIC,
+				    "NBD server already running");
+		return NULL;
+	}
+	server->nbd_running = TRUE;
+	return node_new_empty_object();
+}
+
+static JsonNode *
+cmd_nbd_server_add(FakeRequest *req, JsonObject *args, GError **error)
+{
+	FakeServer *server = req->server;
+	const gchar *name = object_get_string(args, "name");
+
+	if (!server->nbd_running) {
+		g_set_error_literal(error, FAKE_QMP_ERROR, FAKE_QMP_ERROR_GENERIC,
+				    "NBD server not running");
+		return NULL;
+	}
+	if (name == NULL)
+		name = object_get_string(args, "device");
+	g_ptr_array_add(server->nbd_exports, g_strdup(name != NULL ? name : ""));
+	return node_new_empty_object();
+}
+
+static JsonNode *
+cmd_nbd_server_stop(FakeRequest *req, JsonObject *args G_GNUC_UNUSED, GError **error)
+{
+	FakeServer *server = req->server;
+
+	if (!server->nbd_running) {
+		g_set_error_literal(error, FAKE_QMP_ERROR, FAKE_QMP_ERROR_GENERIC,
+				    "NBD server not running");
+		return NULL;
+	}
+	for (guint i = 0; i < server->nbd_exports->len; i++) {
+		JsonObject *data = json_object_new();
+
+		json_object_set_string_member(data, "id",
+					      g_ptr_array_index(server->nbd_exports, i));
+		server_emit_event(server, "BLOCK_EXPORT_DELETED", data);
+	}
+	g_ptr_array_set_size(server->nbd_exports, 0);
+	server->nbd_running = FALSE;
+	return node_new_empty_object();
+}
+
+/* HMP: accepted, with nothing to say */
+static JsonNode *
+cmd_human_monitor_command(FakeRequest *req G_GNUC_UNUSED, JsonObject *args G_GNUC_UNUSED,
+			  GError **error G_GNUC_UNUSED)
+{
+	return json_node_init_string(json_node_alloc(), "");
+}
+
 /* accepted, logged and otherwise ignored */
 static JsonNode *
 cmd_accept(FakeRequest *req G_GNUC_UNUSED, JsonObject *args G_GNUC_UNUSED,
@@ -1960,15 +2728,20 @@ static const struct {
 	{"migrate-recover", cmd_migrate_recover},
 	{"x-colo-lost-heartbeat", cmd_x_colo_lost_heartbeat},
 	{"query-colo-status", cmd_query_colo_status},
-	{"object-add", cmd_accept},
+	{"object-add", cmd_object_add},
 	{"qom-get", cmd_qom_get},
 	{"qom-set", cmd_accept},
-	{"object-del", cmd_accept},
-	{"chardev-add", cmd_accept},
-	{"chardev-remove", cmd_accept},
-	{"nbd-server-start", cmd_accept},
-	{"nbd-server-add", cmd_accept},
-	{"nbd-server-stop", cmd_accept},
+	{"object-del", cmd_object_del},
+	{"chardev-add", cmd_chardev_add},
+	{"chardev-remove", cmd_chardev_remove},
+	{"query-chardev", cmd_query_chardev},
+	{"nbd-server-start", cmd_nbd_server_start},
+	{"nbd-server-add", cmd_nbd_server_add},
+	{"nbd-server-stop", cmd_nbd_server_stop},
+	{"drive-mirror", cmd_drive_mirror},
+	{"block-job-cancel", cmd_block_job_cancel},
+	{"query-block-jobs", cmd_query_block_jobs},
+	{"human-monitor-command", cmd_human_monitor_command},
 	{"x-blockdev-change", cmd_accept},
 	{"blockdev-add", cmd_accept},
 	{"blockdev-del", cmd_accept},
@@ -2050,6 +2823,8 @@ request_free(FakeRequest *req)
 		json_node_unref(req->node);
 	if (req->input_error != NULL)
 		json_node_unref(req->input_error);
+	if (req->job != NULL)
+		job_free(req->job);
 	g_free(req->command);
 	g_free(req);
 }
@@ -2215,6 +2990,9 @@ request_dispatch(FakeRequest *req)
 		break;
 	case FAKE_POST_MIGRATE:
 		server_run_migration(server);
+		break;
+	case FAKE_POST_JOB_END:
+		server_job_end(server, g_steal_pointer(&req->job));
 		break;
 	case FAKE_POST_QUIT:
 		if (!cfg->quit_event_first)
@@ -2671,6 +3449,35 @@ server_setup(FakeServer *server, FakeArgs *args, GError **error)
 	server->log_fd = -1;
 	server->listeners = g_ptr_array_new_with_free_func((GDestroyNotify)listener_free);
 	g_queue_init(&server->inband);
+	server->chardevs = g_ptr_array_new_with_free_func((GDestroyNotify)char_state_free);
+	server->objects = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	server->jobs = g_ptr_array_new_with_free_func((GDestroyNotify)job_free);
+	server->nbd_exports = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < args->objects->len; i++)
+		g_hash_table_add(server->objects, g_strdup(g_ptr_array_index(args->objects, i)));
+	for (guint i = 0; i < args->chardevs->len; i++) {
+		FakeChardev *chr = g_ptr_array_index(args->chardevs, i);
+		gboolean monitor = g_ptr_array_find_with_equal_func(args->monitors, chr->id,
+								    g_str_equal, NULL);
+		gchar *filename;
+
+		if (server_find_chardev(server, chr->id, NULL) != NULL)
+			continue; /* redefined: the last one wins in args_find_chardev */
+		if (g_strcmp0(chr->backend, "socket") != 0)
+			filename = g_strdup(chr->backend != NULL ? chr->backend : "");
+		else if (chr->has_host && chr->server)
+			filename = g_strdup_printf("tcp:%s:%s,server=on <-> 127.0.0.1:40000",
+						   chr->host != NULL ? chr->host : "", chr->port);
+		else if (chr->has_host)
+			filename = g_strdup_printf("tcp:127.0.0.1:40000 <-> %s:%s",
+						   chr->host != NULL ? chr->host : "", chr->port);
+		else if (chr->server)
+			filename = g_strdup_printf("unix:%s,server=on",
+						   chr->path != NULL ? chr->path : "");
+		else
+			filename = g_strdup("unix:");
+		server_add_chardev(server, chr->id, filename, monitor);
+	}
 
 	query_migrate = schema_lookup(server, "query-migrate");
 	server->query_migrate_ret =
@@ -2722,6 +3529,16 @@ server_cleanup(FakeServer *server, FakeArgs *args)
 			client_close(listener->client);
 	}
 	g_clear_pointer(&server->listeners, g_ptr_array_unref);
+	server_drop_colo_link(server);
+	if (server->colo_service != NULL)
+		g_socket_service_stop(server->colo_service);
+	g_clear_object(&server->colo_service);
+	g_clear_pointer(&server->chardevs, g_ptr_array_unref);
+	g_clear_pointer(&server->objects, g_hash_table_unref);
+	g_clear_pointer(&server->jobs, g_ptr_array_unref);
+	g_clear_pointer(&server->nbd_exports, g_ptr_array_unref);
+	g_free(server->migrate_uri);
+	g_free(server->migration_error);
 	if (server->log_fd >= 0)
 		close(server->log_fd);
 	if (args->pidfile != NULL)
@@ -2833,13 +3650,30 @@ static const FakeSchemaEntry fake_schema[] = {
 	{"SHUTDOWN", "{\"name\":\"SHUTDOWN\",\"meta-type\":\"event\",\"arg-type\":\"2\"}"},
 	{"STOP", "{\"name\":\"STOP\",\"meta-type\":\"event\",\"arg-type\":\"0\"}"},
 	{"RESUME", "{\"name\":\"RESUME\",\"meta-type\":\"event\",\"arg-type\":\"0\"}"},
+	{"query-block-jobs", "{\"name\":\"query-block-jobs\",\"ret-type\":\"[24]\","
+			     "\"meta-type\":\"command\",\"arg-type\":\"0\"}"},
+	{"drive-mirror", "{\"name\":\"drive-mirror\",\"ret-type\":\"0\",\"meta-type\":\"command\","
+			 "\"arg-type\":\"35\"}"},
+	{"block-job-cancel",
+	 "{\"name\":\"block-job-cancel\",\"ret-type\":\"0\",\"meta-type\":\"command\","
+	 "\"arg-type\":\"43\"}"},
 	{"blockdev-add", "{\"name\":\"blockdev-add\",\"ret-type\":\"0\",\"meta-type\":\"command\","
 			 "\"arg-type\":\"49\"}"},
 	{"blockdev-del", "{\"name\":\"blockdev-del\",\"ret-type\":\"0\",\"meta-type\":\"command\","
 			 "\"arg-type\":\"51\"}"},
+	{"BLOCK_JOB_COMPLETED",
+	 "{\"name\":\"BLOCK_JOB_COMPLETED\",\"meta-type\":\"event\",\"arg-type\":\"56\"}"},
+	{"BLOCK_JOB_CANCELLED",
+	 "{\"name\":\"BLOCK_JOB_CANCELLED\",\"meta-type\":\"event\",\"arg-type\":\"57\"}"},
+	{"BLOCK_JOB_ERROR",
+	 "{\"name\":\"BLOCK_JOB_ERROR\",\"meta-type\":\"event\",\"arg-type\":\"58\"}"},
+	{"BLOCK_JOB_READY",
+	 "{\"name\":\"BLOCK_JOB_READY\",\"meta-type\":\"event\",\"arg-type\":\"59\"}"},
 	{"x-blockdev-change",
 	 "{\"name\":\"x-blockdev-change\",\"ret-type\":\"0\",\"meta-type\":\"command\","
 	 "\"arg-type\":\"63\",\"features\":[\"unstable\"]}"},
+	{"JOB_STATUS_CHANGE",
+	 "{\"name\":\"JOB_STATUS_CHANGE\",\"meta-type\":\"event\",\"arg-type\":\"70\"}"},
 	{"nbd-server-start",
 	 "{\"name\":\"nbd-server-start\",\"ret-type\":\"0\",\"meta-type\":\"command\","
 	 "\"arg-type\":\"78\"}"},
@@ -2848,6 +3682,11 @@ static const FakeSchemaEntry fake_schema[] = {
 	 "\"arg-type\":\"79\",\"features\":[\"deprecated\"]}"},
 	{"nbd-server-stop",
 	 "{\"name\":\"nbd-server-stop\",\"ret-type\":\"0\",\"meta-type\":\"command\","
+	 "\"arg-type\":\"0\"}"},
+	{"BLOCK_EXPORT_DELETED", "{\"name\":\"BLOCK_EXPORT_DELETED\",\"meta-type\":\"event\","
+				 "\"arg-type\":\"83\"}"},
+	{"query-chardev",
+	 "{\"name\":\"query-chardev\",\"ret-type\":\"[85]\",\"meta-type\":\"command\","
 	 "\"arg-type\":\"0\"}"},
 	{"chardev-add", "{\"name\":\"chardev-add\",\"ret-type\":\"90\",\"meta-type\":\"command\","
 			"\"arg-type\":\"89\"}"},
@@ -2915,12 +3754,44 @@ static const FakeSchemaEntry fake_schema[] = {
 		 "\"arg-type\":\"0\"}"},
 	{"cont", "{\"name\":\"cont\",\"ret-type\":\"0\",\"meta-type\":\"command\","
 		 "\"arg-type\":\"0\"}"},
+	{"human-monitor-command", "{\"name\":\"human-monitor-command\",\"ret-type\":\"str\","
+				  "\"meta-type\":\"command\",\"arg-type\":\"226\","
+				  "\"features\":[\"savevm-monitor-nodes\"]}"},
 	{"0", "{\"name\":\"0\",\"members\":[],\"meta-type\":\"object\"}"},
 	{"1", "{\"name\":\"1\",\"members\":[{\"name\":\"running\",\"type\":\"bool\"},"
 	      "{\"name\":\"singlestep\",\"type\":\"bool\"},{\"name\":\"status\","
 	      "\"type\":\"262\"}],\"meta-type\":\"object\"}"},
 	{"2", "{\"name\":\"2\",\"members\":[{\"name\":\"guest\",\"type\":\"bool\"},"
 	      "{\"name\":\"reason\",\"type\":\"263\"}],\"meta-type\":\"object\"}"},
+	{"[24]", "{\"name\":\"[24]\",\"element-type\":\"24\",\"meta-type\":\"array\"}"},
+	{"24", "{\"name\":\"24\",\"members\":[{\"name\":\"type\",\"type\":\"str\"},"
+	       "{\"name\":\"device\",\"type\":\"str\"},{\"name\":\"len\",\"type\":\"int\"},"
+	       "{\"name\":\"offset\",\"type\":\"int\"},{\"name\":\"busy\",\"type\":\"bool\"},"
+	       "{\"name\":\"paused\",\"type\":\"bool\"},{\"name\":\"speed\",\"type\":\"int\"},"
+	       "{\"name\":\"io-status\",\"type\":\"274\"},{\"name\":\"ready\","
+	       "\"type\":\"bool\"},{\"name\":\"status\",\"type\":\"277\"},"
+	       "{\"name\":\"auto-finalize\",\"type\":\"bool\"},{\"name\":\"auto-dismiss\","
+	       "\"type\":\"bool\"},{\"name\":\"error\",\"default\":null,\"type\":\"str\"}],"
+	       "\"meta-type\":\"object\"}"},
+	{"35", "{\"name\":\"35\",\"members\":[{\"name\":\"job-id\",\"default\":null,"
+	       "\"type\":\"str\"},{\"name\":\"device\",\"type\":\"str\"},{\"name\":\"target\","
+	       "\"type\":\"str\"},{\"name\":\"format\",\"default\":null,\"type\":\"str\"},"
+	       "{\"name\":\"node-name\",\"default\":null,\"type\":\"str\"},"
+	       "{\"name\":\"replaces\",\"default\":null,\"type\":\"str\"},{\"name\":\"sync\","
+	       "\"type\":\"280\"},{\"name\":\"mode\",\"default\":null,\"type\":\"278\"},"
+	       "{\"name\":\"speed\",\"default\":null,\"type\":\"int\"},"
+	       "{\"name\":\"granularity\",\"default\":null,\"type\":\"int\"},"
+	       "{\"name\":\"buf-size\",\"default\":null,\"type\":\"int\"},"
+	       "{\"name\":\"on-source-error\",\"default\":null,\"type\":\"279\"},"
+	       "{\"name\":\"on-target-error\",\"default\":null,\"type\":\"279\"},"
+	       "{\"name\":\"unmap\",\"default\":null,\"type\":\"bool\"},"
+	       "{\"name\":\"copy-mode\",\"default\":null,\"type\":\"289\"},"
+	       "{\"name\":\"auto-finalize\",\"default\":null,\"type\":\"bool\"},"
+	       "{\"name\":\"auto-dismiss\",\"default\":null,\"type\":\"bool\"}],"
+	       "\"meta-type\":\"object\"}"},
+	{"43", "{\"name\":\"43\",\"members\":[{\"name\":\"device\",\"type\":\"str\"},"
+	       "{\"name\":\"force\",\"default\":null,\"type\":\"bool\"}],"
+	       "\"meta-type\":\"object\"}"},
 	{"49", "{\"name\":\"49\",\"tag\":\"driver\",\"variants\":[{\"case\":\"file\","
 	       "\"type\":\"301\"},{\"case\":\"nbd\",\"type\":\"310\"},{\"case\":\"null-co\","
 	       "\"type\":\"312\"},{\"case\":\"qcow2\",\"type\":\"316\"},{\"case\":\"quorum\","
@@ -2935,9 +3806,27 @@ static const FakeSchemaEntry fake_schema[] = {
 	       "\"meta-type\":\"object\"}"},
 	{"51", "{\"name\":\"51\",\"members\":[{\"name\":\"node-name\",\"type\":\"str\"}],"
 	       "\"meta-type\":\"object\"}"},
+	{"56", "{\"name\":\"56\",\"members\":[{\"name\":\"type\",\"type\":\"333\"},"
+	       "{\"name\":\"device\",\"type\":\"str\"},{\"name\":\"len\",\"type\":\"int\"},"
+	       "{\"name\":\"offset\",\"type\":\"int\"},{\"name\":\"speed\",\"type\":\"int\"},"
+	       "{\"name\":\"error\",\"default\":null,\"type\":\"str\"}],"
+	       "\"meta-type\":\"object\"}"},
+	{"57", "{\"name\":\"57\",\"members\":[{\"name\":\"type\",\"type\":\"333\"},"
+	       "{\"name\":\"device\",\"type\":\"str\"},{\"name\":\"len\",\"type\":\"int\"},"
+	       "{\"name\":\"offset\",\"type\":\"int\"},{\"name\":\"speed\",\"type\":\"int\"}],"
+	       "\"meta-type\":\"object\"}"},
+	{"58", "{\"name\":\"58\",\"members\":[{\"name\":\"device\",\"type\":\"str\"},"
+	       "{\"name\":\"operation\",\"type\":\"331\"},{\"name\":\"action\","
+	       "\"type\":\"332\"}],\"meta-type\":\"object\"}"},
+	{"59", "{\"name\":\"59\",\"members\":[{\"name\":\"type\",\"type\":\"333\"},"
+	       "{\"name\":\"device\",\"type\":\"str\"},{\"name\":\"len\",\"type\":\"int\"},"
+	       "{\"name\":\"offset\",\"type\":\"int\"},{\"name\":\"speed\",\"type\":\"int\"}],"
+	       "\"meta-type\":\"object\"}"},
 	{"63", "{\"name\":\"63\",\"members\":[{\"name\":\"parent\",\"type\":\"str\"},"
 	       "{\"name\":\"child\",\"default\":null,\"type\":\"str\"},{\"name\":\"node\","
 	       "\"default\":null,\"type\":\"str\"}],\"meta-type\":\"object\"}"},
+	{"70", "{\"name\":\"70\",\"members\":[{\"name\":\"id\",\"type\":\"str\"},"
+	       "{\"name\":\"status\",\"type\":\"277\"}],\"meta-type\":\"object\"}"},
 	{"78", "{\"name\":\"78\",\"members\":[{\"name\":\"addr\",\"type\":\"336\"},"
 	       "{\"name\":\"tls-creds\",\"default\":null,\"type\":\"str\"},"
 	       "{\"name\":\"tls-authz\",\"default\":null,\"type\":\"str\"},"
@@ -2948,6 +3837,12 @@ static const FakeSchemaEntry fake_schema[] = {
 	       "{\"name\":\"device\",\"type\":\"str\"},{\"name\":\"writable\",\"default\":null,"
 	       "\"type\":\"bool\"},{\"name\":\"bitmap\",\"default\":null,\"type\":\"str\"}],"
 	       "\"meta-type\":\"object\"}"},
+	{"83", "{\"name\":\"83\",\"members\":[{\"name\":\"id\",\"type\":\"str\"}],"
+	       "\"meta-type\":\"object\"}"},
+	{"[85]", "{\"name\":\"[85]\",\"element-type\":\"85\",\"meta-type\":\"array\"}"},
+	{"85", "{\"name\":\"85\",\"members\":[{\"name\":\"label\",\"type\":\"str\"},"
+	       "{\"name\":\"filename\",\"type\":\"str\"},{\"name\":\"frontend-open\","
+	       "\"type\":\"bool\"}],\"meta-type\":\"object\"}"},
 	{"str", "{\"name\":\"str\",\"json-type\":\"string\",\"meta-type\":\"builtin\"}"},
 	{"89", "{\"name\":\"89\",\"members\":[{\"name\":\"id\",\"type\":\"str\"},"
 	       "{\"name\":\"backend\",\"type\":\"344\"}],\"meta-type\":\"object\"}"},
@@ -3065,6 +3960,9 @@ static const FakeSchemaEntry fake_schema[] = {
 		"\"type\":\"488\"},{\"case\":\"chardev\",\"type\":\"489\"},{\"case\":\"migration\","
 		"\"type\":\"0\"}],\"members\":[{\"name\":\"type\",\"type\":\"487\"}],"
 		"\"meta-type\":\"object\"}"},
+	{"226", "{\"name\":\"226\",\"members\":[{\"name\":\"command-line\",\"type\":\"str\"},"
+		"{\"name\":\"cpu-index\",\"default\":null,\"type\":\"int\"}],"
+		"\"meta-type\":\"object\"}"},
 	{"bool", "{\"name\":\"bool\",\"json-type\":\"boolean\",\"meta-type\":\"builtin\"}"},
 	{"262",
 	 "{\"name\":\"262\",\"members\":[{\"name\":\"debug\"},{\"name\":\"inmigrate\"},"
@@ -3086,9 +3984,33 @@ static const FakeSchemaEntry fake_schema[] = {
 		"\"guest-reset\",\"guest-panic\",\"subsystem-reset\",\"snapshot-load\"]}"},
 	{"int", "{\"name\":\"int\",\"json-type\":\"int\",\"meta-type\":\"builtin\"}"},
 	{"[int]", "{\"name\":\"[int]\",\"element-type\":\"int\",\"meta-type\":\"array\"}"},
+	{"274", "{\"name\":\"274\",\"members\":[{\"name\":\"ok\"},{\"name\":\"failed\"},"
+		"{\"name\":\"nospace\"}],\"meta-type\":\"enum\",\"values\":[\"ok\",\"failed\","
+		"\"nospace\"]}"},
+	{"277", "{\"name\":\"277\",\"members\":[{\"name\":\"undefined\"},"
+		"{\"name\":\"created\"},{\"name\":\"running\"},{\"name\":\"paused\"},"
+		"{\"name\":\"ready\"},{\"name\":\"standby\"},{\"name\":\"waiting\"},"
+		"{\"name\":\"pending\"},{\"name\":\"aborting\"},{\"name\":\"concluded\"},"
+		"{\"name\":\"null\"}],\"meta-type\":\"enum\",\"values\":[\"undefined\","
+		"\"created\",\"running\",\"paused\",\"ready\",\"standby\",\"waiting\","
+		"\"pending\",\"aborting\",\"concluded\",\"null\"]}"},
+	{"278", "{\"name\":\"278\",\"members\":[{\"name\":\"existing\"},"
+		"{\"name\":\"absolute-paths\"}],\"meta-type\":\"enum\","
+		"\"values\":[\"existing\",\"absolute-paths\"]}"},
+	{"279", "{\"name\":\"279\",\"members\":[{\"name\":\"report\"},{\"name\":\"ignore\"},"
+		"{\"name\":\"enospc\"},{\"name\":\"stop\"},{\"name\":\"auto\"}],"
+		"\"meta-type\":\"enum\",\"values\":[\"report\",\"ignore\",\"enospc\",\"stop\","
+		"\"auto\"]}"},
+	{"280", "{\"name\":\"280\",\"members\":[{\"name\":\"top\"},{\"name\":\"full\"},"
+		"{\"name\":\"none\"},{\"name\":\"incremental\"},{\"name\":\"bitmap\"}],"
+		"\"meta-type\":\"enum\",\"values\":[\"top\",\"full\",\"none\",\"incremental\","
+		"\"bitmap\"]}"},
 	{"283", "{\"name\":\"283\",\"members\":[{\"name\":\"off\"},{\"name\":\"on\"},"
 		"{\"name\":\"unmap\"}],\"meta-type\":\"enum\",\"values\":[\"off\",\"on\","
 		"\"unmap\"]}"},
+	{"289", "{\"name\":\"289\",\"members\":[{\"name\":\"background\"},"
+		"{\"name\":\"write-blocking\"}],\"meta-type\":\"enum\","
+		"\"values\":[\"background\",\"write-blocking\"]}"},
 	{"291", "{\"name\":\"291\",\"members\":[{\"name\":\"blkdebug\"},"
 		"{\"name\":\"blklogwrites\"},{\"name\":\"blkreplay\"},{\"name\":\"blkverify\"},"
 		"{\"name\":\"bochs\"},{\"name\":\"cloop\"},{\"name\":\"compress\"},"
@@ -3159,6 +4081,18 @@ static const FakeSchemaEntry fake_schema[] = {
 	{"322", "{\"name\":\"322\",\"members\":[{\"name\":\"file\",\"type\":\"518\"},"
 		"{\"name\":\"mode\",\"type\":\"535\"},{\"name\":\"top-id\",\"default\":null,"
 		"\"type\":\"str\"}],\"meta-type\":\"object\"}"},
+	{"331", "{\"name\":\"331\",\"members\":[{\"name\":\"read\"},{\"name\":\"write\"}],"
+		"\"meta-type\":\"enum\",\"values\":[\"read\",\"write\"]}"},
+	{"332", "{\"name\":\"332\",\"members\":[{\"name\":\"ignore\"},{\"name\":\"report\"},"
+		"{\"name\":\"stop\"}],\"meta-type\":\"enum\",\"values\":[\"ignore\",\"report\","
+		"\"stop\"]}"},
+	{"333", "{\"name\":\"333\",\"members\":[{\"name\":\"commit\"},{\"name\":\"stream\"},"
+		"{\"name\":\"mirror\"},{\"name\":\"backup\"},{\"name\":\"create\"},"
+		"{\"name\":\"amend\"},{\"name\":\"snapshot-load\"},"
+		"{\"name\":\"snapshot-save\"},{\"name\":\"snapshot-delete\"}],"
+		"\"meta-type\":\"enum\",\"values\":[\"commit\",\"stream\",\"mirror\","
+		"\"backup\",\"create\",\"amend\",\"snapshot-load\",\"snapshot-save\","
+		"\"snapshot-delete\"]}"},
 	{"334", "{\"name\":\"334\",\"members\":[{\"type\":\"str\"},{\"type\":\"null\"}],"
 		"\"meta-type\":\"alternate\"}"},
 	{"336", "{\"name\":\"336\",\"tag\":\"type\",\"variants\":[{\"case\":\"inet\","

@@ -132,6 +132,14 @@ class ColoCase(unittest.TestCase):
                         "unavailable" else True)
         roles = sorted(m["role"] for m in g["members"])
         self.assertEqual(roles, ["primary", "secondary"])
+        # the sync went through the disk resync, then the initial migration, whose
+        # progress came from cc-progress
+        ev = self.d.events()
+        synced = [e for e in ev if e["kind"] == "colo-disk-synced"][-1]["detail"]
+        self.assertEqual(synced["bytes"], 64 << 20)
+        mig = [e for e in ev if e["kind"] == "protected"][-1]["detail"]["migration"]
+        self.assertGreater(mig["transferred_bytes"], 0)
+        self.assertIn("phase", mig)
         hosts = {m["role"]: m["host"] for m in g["members"]}
         self.assertNotEqual(hosts["primary"], hosts["secondary"])
         for m in g["members"]:
@@ -465,6 +473,8 @@ class ColoNoNet(unittest.TestCase):
         t1 = uptime()
         time.sleep(1.0)
         self.assertGreater(uptime(), t1)
+        metrics = d.get("/metrics").body
+        self.assertIn("coloctl_failovers_total 1\n", metrics)
         # a second failover request has nothing to fail over to
         r = d.post("/v1/guests/n/failover", {})
         self.assertEqual(r.status, 409, r)
