@@ -97,6 +97,7 @@ class ColoCase(unittest.TestCase):
         self.addCleanup(self.stream.stop, 1.0)
         self.stream.wait_more(4096, 30)
         self.failovers = 0
+        self.spontaneous = 0
         self.blocks = []
         self.protect()
 
@@ -144,8 +145,33 @@ class ColoCase(unittest.TestCase):
         self.assertNotEqual(hosts["primary"], hosts["secondary"])
         for m in g["members"]:
             self.assertTrue(pid_alive(m["pid"]), m)
+        self.protected_at = [e for e in ev if e["kind"] == "protected"][-1]["id"]
         # traffic flows through colo-compare
         self.stream.wait_more(1024, 60)
+        if not getattr(self, "in_settle", False):
+            self.settle()
+
+    def settle(self):
+        """Under TCG QEMU's primary deadlocks at a checkpoint (DESIGN.md §6), and
+        colo-compare asks for one on its own when the members' TCP output differs
+        (the two guests' echo may split a reply differently). The daemon then fails
+        over by itself, which is checked like any failover; the guest is protected
+        again and the scenario goes on from there."""
+        self.in_settle = True
+        try:
+            for _ in range(4):
+                time.sleep(0.5)
+                ev = self.d.events(self.protected_at)
+                if not [e for e in ev if e["kind"] == "colo-checkpoint"]:
+                    return
+                primary = self.member_pid("primary")
+                self.spontaneous += 1
+                f = self.wait_failover()
+                self.after_failover(f, "primary", [primary], ("qmp-deadline", "colo-exit"))
+                self.protect(explicit=not self.auto_reprotect)
+            self.fail("a checkpoint came after each of 4 protects")
+        finally:
+            self.in_settle = False
 
     def dump(self):
         for e in self.d.events()[-40:]:
@@ -395,16 +421,17 @@ class ColoRepeated(ColoCase):
             self.assertEqual(self.member_pid("primary"), keep)
             self.protect()
         self.assertEqual(len(self.d.get("/v1/guests/g/failovers").json()["failovers"]),
-                         self.rounds)
+                         self.rounds + self.spontaneous)
         self.finish_repeated()
 
     def finish_repeated(self):
         snap = self.stream.stop(2.0)
         self.assertEqual(snap["corrupted"], 0, snap)
         self.assertEqual(snap["lost_acked"], 0, snap)
-        print("repeated run: %d failovers, stream %d bytes verified, %d reconnects, "
-              "disk blocks verified per round %s" % (self.rounds, snap["bytes_verified"],
-                                                      snap["reconnects"], self.blocks))
+        print("repeated run: %d failovers (+%d after a TCG checkpoint), stream %d bytes "
+              "verified, %d reconnects, disk blocks verified per round %s"
+              % (self.rounds, self.spontaneous, snap["bytes_verified"], snap["reconnects"],
+                 self.blocks))
 
 
 @unittest.skipIf(SKIP is not None, SKIP or "")
