@@ -1368,10 +1368,19 @@ cc_engine_colo_finished_cb(CcColo *colo, CcQemu *survivor, JsonObject *detail, g
 						 &error_local))
 			g_warning("guest %s: %s", guest->name, error_local->message);
 	} else {
+		const CcPairSpec *spec = cc_colo_get_spec(colo);
+		const gchar *files[] = {spec->secondary_disk, spec->active_disk, spec->hidden_disk};
 		if (guest->secondary != NULL)
 			lost_host =
 				g_strdup(g_object_get_data(G_OBJECT(guest->secondary), "cc-host"));
 		cc_engine_drop_member(self, guest, &guest->secondary, CC_ROLE_SECONDARY);
+		/* the primary keeps the guest: the fenced secondary's copy of the disk holds
+		 * nothing it needs. With nothing left running, the files stay for a person. */
+		for (guint i = 0; survivor != NULL && i < G_N_ELEMENTS(files); i++) {
+			if (files[i] != NULL && unlink(files[i]) != 0 && errno != ENOENT)
+				g_warning("guest %s: cannot remove %s: %s", guest->name, files[i],
+					  g_strerror(errno));
+		}
 	}
 	if (failover)
 		reason = g_strdup_printf(

@@ -289,6 +289,40 @@ class ColoCase(unittest.TestCase):
                                  "replication-io-error"))
         self.assertEqual(self.member_pid("primary"), primary)
         self.assertIsNone(g["run_disk"])
+        # the fenced secondary's disk and overlays are gone
+        colo_dir = os.path.join(self.d.state_dir, "colo")
+        self.assertEqual(sorted(os.listdir(colo_dir)), [])
+        self.finish()
+
+    def test_7_secondary_dies_while_syncing(self):
+        """The secondary is lost before the pair reached COLO: the protect is undone,
+        the primary keeps running the guest, and the reason says why."""
+        # the set-up protected the guest: fail over to the primary on request first
+        r = self.d.post("/v1/guests/g/failover", {"to": "primary"})
+        self.assertEqual(r.status, 202, r)
+        self.wait_failover()
+        after = self.d.last_event_id()
+        primary = self.member_pid("primary")
+        r = self.d.post("/v1/guests/g/protect", {"auto_reprotect": False})
+        self.assertEqual(r.status, 202, r)
+        # a protect in progress refuses a second one
+        r = self.d.post("/v1/guests/g/protect", {})
+        self.assertEqual(r.status, 409, r)
+        self.assertEqual(r.json()["code"], "conflict")
+        sec = wait_for("the new secondary", lambda: [m["pid"] for m in self.show()["members"]
+                                                     if m["role"] == "secondary" and
+                                                     m["pid"] > 0], 60)[0]
+        os.kill(sec, signal.SIGKILL)
+        wait_for("protect undone",
+                 lambda: [e for e in self.d.events(after) if e["kind"] == "protect-failed"], 90)
+        self.d.wait_state("g", "running", 60)
+        g = self.show()
+        self.assertIn("protect failed", g["reason"])
+        self.assertEqual(g["protection"]["pair_state"], "unprotected")
+        self.assertEqual([(m["role"], m["pid"]) for m in g["members"]], [("primary", primary)])
+        self.assertFalse(pid_alive(sec))
+        self.assert_stream_clean("after an undone protect")
+        self.verify_disk()
         self.finish()
 
     def test_3_hang_primary(self):
@@ -392,6 +426,7 @@ class ColoAutoReprotect(ColoCase):
 
     test_2_kill_secondary = test_3_hang_primary = test_4_cut_replication_link = None
     test_5_failover_during_checkpoint = test_6_daemon_restart = None
+    test_7_secondary_dies_while_syncing = None
 
     def finish(self):
         # no request: the daemon re-protects by itself
@@ -407,7 +442,7 @@ class ColoRepeated(ColoCase):
 
     test_1_kill_primary = test_2_kill_secondary = test_3_hang_primary = None
     test_4_cut_replication_link = test_5_failover_during_checkpoint = None
-    test_6_daemon_restart = None
+    test_6_daemon_restart = test_7_secondary_dies_while_syncing = None
 
     def test_alternating(self):
         for n in range(self.rounds):
