@@ -406,7 +406,9 @@ cc_config_load_colo(CcConfig *config, GKeyFile *kf, const gchar *path, GError **
 	    !cc_config_uint(kf, path, "colo", "port-base", 65535 - 4, &config->colo_port_base,
 			    error) ||
 	    !cc_config_uint(kf, path, "colo", "link-probe-ms", 600000, &config->colo_link_probe_ms,
-			    error))
+			    error) ||
+	    !cc_config_uint(kf, path, "colo", "reprotect-delay-ms", 3600000,
+			    &config->colo_reprotect_delay_ms, error))
 		return FALSE;
 	if (config->colo_watchdog_ms < 10)
 		return cc_config_fail(error, path, "colo", "watchdog-ms", "at least 10");

@@ -59,6 +59,39 @@ test_config_file(void)
 	g_rmdir(dir);
 }
 
+/* every [colo] key is read, and each reaches the field it names */
+static void
+test_config_colo(void)
+{
+	g_autofree gchar *dir = cc_test_tmpdir();
+	g_autofree gchar *path =
+		write_conf(dir, "[colo]\nwatchdog-ms=50\nhang-ms=700\ncheckpoint-hang-ms=9000\n"
+				"checkpoint-ms=1500\nsync-timeout-s=30\nport-base=50000\n"
+				"auto-reprotect=false\nqemu-img=/opt/qemu-img\nlink-probe-ms=0\n"
+				"reprotect-delay-ms=2500\n");
+	g_autoptr(CcConfig) config = NULL;
+	g_autoptr(CcConfig) defaults = cc_config_new_defaults();
+	g_autoptr(GError) error = NULL;
+
+	g_assert_cmpuint(defaults->colo_hang_ms, ==, 2000);
+	g_assert_cmpuint(defaults->colo_reprotect_delay_ms, ==, 1000);
+	g_assert_true(defaults->colo_auto_reprotect);
+	config = cc_config_load(path, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(config->colo_watchdog_ms, ==, 50);
+	g_assert_cmpuint(config->colo_hang_ms, ==, 700);
+	g_assert_cmpuint(config->colo_checkpoint_hang_ms, ==, 9000);
+	g_assert_cmpuint(config->colo_checkpoint_ms, ==, 1500);
+	g_assert_cmpuint(config->colo_sync_timeout_s, ==, 30);
+	g_assert_cmpuint(config->colo_port_base, ==, 50000);
+	g_assert_false(config->colo_auto_reprotect);
+	g_assert_cmpstr(config->colo_qemu_img, ==, "/opt/qemu-img");
+	g_assert_cmpuint(config->colo_link_probe_ms, ==, 0);
+	g_assert_cmpuint(config->colo_reprotect_delay_ms, ==, 2500);
+	g_unlink(path);
+	g_rmdir(dir);
+}
+
 static void
 test_config_errors(void)
 {
@@ -73,6 +106,12 @@ test_config_errors(void)
 		{"[timeouts]\nquit-ms=0\n", "[timeouts] quit-ms: must be a whole number"},
 		{"[timeouts]\nsoon=1\n", "[timeouts] soon: unknown key"},
 		{"[qemmu]\n", "[qemmu] unknown group"},
+		{"[colo]\nhang-ms=50\n", "[colo] hang-ms: must be longer than watchdog-ms"},
+		{"[colo]\ncheckpoint-hang-ms=100\n", "[colo] checkpoint-hang-ms: must be at least"},
+		{"[colo]\nport-base=80\n", "[colo] port-base: at least 1024"},
+		{"[colo]\nauto-reprotect=maybe\n", "[colo] auto-reprotect: must be true or false"},
+		{"[colo]\nreprotect-delay-ms=soon\n", "[colo] reprotect-delay-ms: must be a whole"},
+		{"[colo]\nspare=b\n", "[colo] spare: unknown key"},
 		{"not a key file", "coloctld.conf"},
 	};
 	g_autofree gchar *dir = cc_test_tmpdir();
@@ -158,6 +197,7 @@ main(int argc, char **argv)
 	g_test_add_func("/config/defaults", test_config_defaults);
 	g_test_add_func("/config/file", test_config_file);
 	g_test_add_func("/config/errors", test_config_errors);
+	g_test_add_func("/config/colo", test_config_colo);
 	g_test_add_func("/plugin/abi", test_plugin_abi);
 	g_test_add_func("/plugin/dir", test_plugin_dir);
 	return g_test_run();
