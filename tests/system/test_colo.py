@@ -146,6 +146,9 @@ class ColoCase(unittest.TestCase):
         for m in g["members"]:
             self.assertTrue(pid_alive(m["pid"]), m)
         self.protected_at = [e for e in ev if e["kind"] == "protected"][-1]["id"]
+        # the members as they were protected: a checkpoint may fail the pair over
+        # before the stream below has moved
+        self.protected_pids = {m["role"]: m["pid"] for m in g["members"]}
         # traffic flows through colo-compare
         self.stream.wait_more(1024, 60)
         if not getattr(self, "in_settle", False):
@@ -164,7 +167,7 @@ class ColoCase(unittest.TestCase):
                 ev = self.d.events(self.protected_at)
                 if not [e for e in ev if e["kind"] == "colo-checkpoint"]:
                     return
-                primary = self.member_pid("primary")
+                primary = self.protected_pids["primary"]
                 self.spontaneous += 1
                 f = self.wait_failover()
                 self.after_failover(f, "primary", [primary], ("qmp-deadline", "colo-exit"))
