@@ -280,6 +280,14 @@ cc_api_guest_failover(CcApi *self, CcApiRequest *req)
 }
 
 static void
+cc_api_guest_unprotect(CcApi *self, CcApiRequest *req)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) node = cc_engine_guest_unprotect(self->engine, req->params[0], &error);
+	cc_api_reply_or_problem(self, req, SOUP_STATUS_ACCEPTED, node, error);
+}
+
+static void
 cc_api_guest_failovers(CcApi *self, CcApiRequest *req)
 {
 	g_autoptr(GError) error = NULL;
@@ -479,6 +487,7 @@ static const CcApiRoute cc_api_routes[] = {
 	{"POST", "/v1/guests/{name}/protect", "guest-protect", cc_api_guest_protect},
 	{"POST", "/v1/guests/{name}/failover", "guest-failover", cc_api_guest_failover},
 	{"GET", "/v1/guests/{name}/failovers", NULL, cc_api_guest_failovers},
+	{"POST", "/v1/guests/{name}/unprotect", "guest-unprotect", cc_api_guest_unprotect},
 	{"GET", "/v1/events", NULL, cc_api_events},
 	{"GET", "/v1/events/stream", NULL, cc_api_events_stream},
 	{"GET", "/v1/openapi.json", NULL, cc_api_openapi},

@@ -32,6 +32,9 @@ typedef struct {
 	guint reprotect_id;     /* an automatic re-protection is due */
 	gchar *reprotect_host;  /* where the lost member ran */
 	guint stopping;         /* members still climbing the ladder */
+	gboolean committing;    /* a promoted secondary still commits its overlay */
+	gboolean stop_pending;  /* a stop waits for that commit */
+	gboolean unprotecting;  /* the pair ends on request: its record goes with it */
 } CcGuest;
 
 struct _CcEngine {
@@ -860,6 +863,12 @@ cc_engine_guest_stop(CcEngine *self, const gchar *name, gboolean force, GError *
 		return NULL;
 	if (guest->stopping > 0)
 		return cc_engine_guest_json_by_name(self, name, error);
+	if (guest->committing && !force) {
+		/* quitting now would cancel the commit and leave the guest's last writes in
+		 * an overlay the next start does not read */
+		guest->stop_pending = TRUE;
+		return cc_engine_guest_json_by_name(self, name, error);
+	}
 	if (guest->secondary != NULL || guest->colo != NULL) {
 		cc_engine_stop_pair(self, guest, force);
 		return cc_engine_guest_json_by_name(self, name, error);
@@ -1333,6 +1342,115 @@ cc_engine_drop_member(CcEngine *self, CcGuest *guest, CcQemu **slot, const gchar
 	cc_store_member_delete(self->store, guest->name, role, NULL);
 }
 
+/* A promoted secondary's replication commits its active overlay into its own
+ * disk in the background after the failover. Until that job is gone the disk
+ * file alone is not the guest's disk, so a stop waits for it. */
+typedef struct {
+	CcEngine *self;
+	gchar *name;
+	gchar *overlay; /* the active overlay: in the graph until the commit is through */
+	gint64 start_us;
+	guint polls;
+} CcCommitWatch;
+
+static void cc_engine_commit_poll(CcCommitWatch *w);
+
+static void
+cc_engine_commit_done(CcCommitWatch *w, const gchar *kind, const gchar *error)
+{
+	CcGuest *guest = g_hash_table_lookup(w->self->guests, w->name);
+	JsonObject *d = json_object_new();
+
+	json_object_set_double_member(d, "ms",
+				      (gdouble)(g_get_monotonic_time() - w->start_us) / 1000.0);
+	json_object_set_int_member(d, "polls", w->polls);
+	if (error != NULL)
+		json_object_set_string_member(d, "error", error);
+	cc_engine_record(w->self, w->name, NULL, kind, d);
+	if (guest != NULL) {
+		guest->committing = FALSE;
+		if (guest->stop_pending) {
+			guest->stop_pending = FALSE;
+			g_autoptr(GError) e = NULL;
+			g_autoptr(JsonNode) n = cc_engine_guest_stop(w->self, w->name, FALSE, &e);
+			if (n == NULL)
+				g_warning("guest %s: deferred stop: %s", w->name, e->message);
+		}
+	}
+	g_object_unref(w->self);
+	g_free(w->name);
+	g_free(w->overlay);
+	g_free(w);
+}
+
+static gboolean
+cc_engine_commit_later_cb(gpointer user_data)
+{
+	cc_engine_commit_poll(user_data);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+cc_engine_commit_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	CcCommitWatch *w = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) ret = cc_qemu_execute_finish(CC_QEMU(source), res, &error);
+	gboolean in_graph = FALSE;
+	JsonArray *nodes;
+
+	if (ret == NULL) {
+		cc_engine_commit_done(w, "colo-disk-commit-unknown", error->message);
+		return;
+	}
+	/* the job is internal to replication (query-block-jobs does not show it): the
+	 * active overlay leaves the graph when it is done */
+	nodes = JSON_NODE_HOLDS_ARRAY(ret) ? json_node_get_array(ret) : NULL;
+	for (guint i = 0; nodes != NULL && i < json_array_get_length(nodes); i++) {
+		JsonObject *n = json_array_get_object_element(nodes, i);
+		if (g_strcmp0(json_object_get_string_member_with_default(n, "file", ""),
+			      w->overlay) == 0)
+			in_graph = TRUE;
+	}
+	if (!in_graph) {
+		cc_engine_commit_done(w, "colo-disk-committed", NULL);
+		return;
+	}
+	if (++w->polls > 1200) {
+		cc_engine_commit_done(w, "colo-disk-commit-unknown",
+				      "the replication commit still runs after 120 s");
+		return;
+	}
+	g_timeout_add(100, cc_engine_commit_later_cb, w);
+}
+
+static void
+cc_engine_commit_poll(CcCommitWatch *w)
+{
+	CcGuest *guest = g_hash_table_lookup(w->self->guests, w->name);
+	if (guest == NULL || guest->member == NULL ||
+	    cc_qemu_get_state(guest->member) != CC_QEMU_STATE_RUNNING) {
+		cc_engine_commit_done(w, "colo-disk-commit-unknown", "the member is gone");
+		return;
+	}
+	g_autoptr(JsonObject) args = json_object_new();
+	json_object_set_boolean_member(args, "flat", TRUE);
+	cc_qemu_execute_async(guest->member, "query-named-block-nodes", args, CC_QMP_FLAG_NONE, 0,
+			      cc_engine_commit_cb, w);
+}
+
+static void
+cc_engine_commit_watch(CcEngine *self, CcGuest *guest, const gchar *overlay)
+{
+	CcCommitWatch *w = g_new0(CcCommitWatch, 1);
+	w->overlay = g_strdup(overlay);
+	w->self = g_object_ref(self);
+	w->name = g_strdup(guest->name);
+	w->start_us = g_get_monotonic_time();
+	guest->committing = TRUE;
+	cc_engine_commit_poll(w);
+}
+
 static void
 cc_engine_colo_finished_cb(CcColo *colo, CcQemu *survivor, JsonObject *detail, gpointer user_data)
 {
@@ -1349,7 +1467,7 @@ cc_engine_colo_finished_cb(CcColo *colo, CcQemu *survivor, JsonObject *detail, g
 
 	g_signal_handlers_disconnect_by_data(colo, guest);
 	g_clear_object(&guest->colo);
-	if (failover) {
+	if (failover && !guest->unprotecting) {
 		cc_engine_record_failover(self, guest, detail, survivor != NULL);
 		self->failovers_total++;
 	}
@@ -1362,6 +1480,7 @@ cc_engine_colo_finished_cb(CcColo *colo, CcQemu *survivor, JsonObject *detail, g
 		cc_store_member_delete(self->store, guest->name, CC_ROLE_SECONDARY, NULL);
 		guest->member = g_steal_pointer(&guest->secondary);
 		cc_engine_member_save(self, guest, guest->member);
+		cc_engine_commit_watch(self, guest, cc_colo_get_spec(colo)->active_disk);
 		if (!cc_store_guest_set_host(self->store, guest->name, host, &error_local) ||
 		    !cc_store_guest_set_run_disk(self->store, guest->name,
 						 cc_colo_get_spec(colo)->secondary_disk,
@@ -1393,6 +1512,15 @@ cc_engine_colo_finished_cb(CcColo *colo, CcQemu *survivor, JsonObject *detail, g
 		reason = g_strdup_printf(
 			"protect failed: %s",
 			json_object_get_string_member_with_default(detail, "reason", "?"));
+	if (guest->unprotecting && survivor != NULL) {
+		guest->unprotecting = FALSE;
+		cc_engine_changed(self);
+		cc_store_pair_delete(self->store, guest->name, NULL);
+		cc_engine_record(self, guest->name, NULL, "unprotected", NULL);
+		cc_engine_set_state_logged(self, guest->name, "running", "unprotected on request");
+		return;
+	}
+	guest->unprotecting = FALSE;
 	cc_engine_pair_set(self, guest->name, "unprotected", reason, NULL);
 	if (survivor == NULL) {
 		/* nothing runs the guest: whatever is left goes through the ladder */
@@ -1626,6 +1754,49 @@ cc_engine_guest_failover(CcEngine *self, const gchar *name, JsonObject *req, GEr
 	if (!cc_colo_failover(guest->colo, g_strcmp0(to, "primary") == 0 ? "secondary" : "primary",
 			      "requested", error))
 		return NULL;
+	return cc_engine_guest_get(self, name, error);
+}
+
+/* ends protection on request: the secondary is dropped (fenced, the primary
+ * leaves COLO) and the guest is no longer protected when it starts */
+JsonNode *
+cc_engine_guest_unprotect(CcEngine *self, const gchar *name, GError **error)
+{
+	g_autoptr(CcStoreGuest) g = cc_store_guest_get(self->store, name, error);
+	g_autoptr(CcStorePair) pair = NULL;
+	CcGuest *guest = g_hash_table_lookup(self->guests, name);
+
+	if (g == NULL)
+		return NULL;
+	pair = cc_store_pair_get(self->store, name, NULL);
+	if (pair == NULL) {
+		g_set_error(error, COLO_ERROR, COLO_ERROR_CONFLICT,
+			    "cannot unprotect guest %s: it is not protected", name);
+		return NULL;
+	}
+	if (guest != NULL && guest->reprotect_id != 0) {
+		g_source_remove(guest->reprotect_id);
+		guest->reprotect_id = 0;
+	}
+	if (guest != NULL && guest->colo != NULL) {
+		if (cc_colo_get_state(guest->colo) != CC_COLO_PROTECTED) {
+			g_set_error(error, COLO_ERROR, COLO_ERROR_CONFLICT,
+				    "cannot unprotect guest %s while it is %s; try again when it "
+				    "is protected or running",
+				    name, g->state);
+			return NULL;
+		}
+		guest->unprotecting = TRUE;
+		if (!cc_colo_failover(guest->colo, "secondary", "unprotect", error)) {
+			guest->unprotecting = FALSE;
+			return NULL;
+		}
+		return cc_engine_guest_get(self, name, error);
+	}
+	cc_engine_changed(self);
+	if (!cc_store_pair_delete(self->store, name, error))
+		return NULL;
+	cc_engine_record(self, name, NULL, "unprotected", NULL);
 	return cc_engine_guest_get(self, name, error);
 }
 

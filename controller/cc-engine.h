@@ -39,6 +39,7 @@ JsonNode *cc_engine_guest_protect(CcEngine *self, const gchar *name, JsonObject 
 				  GError **error);
 JsonNode *cc_engine_guest_failover(CcEngine *self, const gchar *name, JsonObject *request,
 				   GError **error);
+JsonNode *cc_engine_guest_unprotect(CcEngine *self, const gchar *name, GError **error);
 JsonNode *cc_engine_guest_failovers(CcEngine *self, const gchar *name, GError **error);
 JsonNode *cc_engine_hosts(CcEngine *self);
 JsonNode *cc_engine_health(CcEngine *self);

@@ -1183,9 +1183,11 @@ coloctl_cmd_migrate(Coloctl *self, const ColoctlCommand *cmd, gint argc, gchar *
 	return coloctl_migration_wait(self, argv[1], error);
 }
 
+/* POST an empty body to one guest's @suffix; say "@done 'NAME'@done_tail" */
 static gboolean
-coloctl_cmd_migrate_cancel(Coloctl *self, const ColoctlCommand *cmd, gint argc, gchar **argv,
-			   GError **error)
+coloctl_post_guest_action(Coloctl *self, const ColoctlCommand *cmd, gint argc, gchar **argv,
+			  const gchar *suffix, const gchar *done, const gchar *done_tail,
+			  GError **error)
 {
 	g_autoptr(JsonObject) obj = json_object_new();
 	g_autoptr(JsonNode) body = json_node_init_object(json_node_alloc(), obj);
@@ -1196,15 +1198,34 @@ coloctl_cmd_migrate_cancel(Coloctl *self, const ColoctlCommand *cmd, gint argc, 
 		return FALSE;
 	if (!coloctl_check_name(argv[1], error))
 		return FALSE;
-	path = coloctl_guest_path(argv[1], "/migration/cancel");
+	path = coloctl_guest_path(argv[1], suffix);
 	reply = coloctl_request(self, "POST", path, body, error);
 	if (reply == NULL)
 		return FALSE;
 	if (self->json)
 		coloctl_print_raw(reply);
 	else
-		g_print("Cancelling the migration of guest '%s'\n", argv[1]);
+		g_print("%s '%s'%s\n", done, argv[1], done_tail);
 	return TRUE;
+}
+
+static gboolean
+coloctl_cmd_migrate_cancel(Coloctl *self, const ColoctlCommand *cmd, gint argc, gchar **argv,
+			   GError **error)
+{
+	return coloctl_post_guest_action(self, cmd, argc, argv, "/migration/cancel",
+					 "Cancelling the migration of guest", "", error);
+}
+
+static gboolean
+coloctl_cmd_unprotect(Coloctl *self, const ColoctlCommand *cmd, gint argc, gchar **argv,
+		      GError **error)
+{
+	return coloctl_post_guest_action(
+		self, cmd, argc, argv, "/unprotect", "Unprotecting guest",
+		": its secondary is dropped and it starts unprotected from "
+		"now on",
+		error);
 }
 
 static gboolean
@@ -2242,6 +2263,8 @@ static const ColoctlCommand coloctl_commands[] = {
 	{"failover", "NAME [--to primary|secondary] [--wait [--timeout S]]",
 	 "Fail a protected guest over to one of its members", coloctl_cmd_failover},
 	{"failovers", "NAME", "List the failovers of a guest", coloctl_cmd_failovers},
+	{"unprotect", "NAME", "End a guest's protection (its secondary is fenced)",
+	 coloctl_cmd_unprotect},
 	{"events", "[-f|--follow] [--after ID]", "Print the events, or follow them",
 	 coloctl_cmd_events},
 	{"hosts", "", "List the hosts guests can run on", coloctl_cmd_hosts},

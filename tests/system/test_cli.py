@@ -211,6 +211,17 @@ class CliTest(unittest.TestCase):
                              self.disk, "--protect")
         self.assertEqual(json.loads(out)["protection"]["pair_state"], "wanted")
         self.expect(OK, "delete", "prot2")
+        # unprotect drops the wish for protection: the next start is unprotected
+        out, _ = self.expect(OK, "create", "prot3", "--memory", "128", "--disk", self.disk,
+                             "--protect")
+        out, _ = self.expect(OK, "unprotect", "prot3")
+        self.assertIn("Unprotecting guest 'prot3'", out)
+        out, _ = self.expect(OK, "show", "prot3")
+        self.assertNotIn("Protection:", out)
+        _, err = self.expect(CONFLICT, "unprotect", "prot3")
+        self.assertIn("cannot unprotect guest prot3: it is not protected", err)
+        self.expect(NOT_FOUND, "unprotect", "nosuch")
+        self.expect(OK, "delete", "prot3")
         # a guest without protection has no Protection section
         self.create("plain")
         out, _ = self.expect(OK, "show", "plain")

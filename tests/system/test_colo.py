@@ -297,6 +297,56 @@ class ColoCase(unittest.TestCase):
         self.assertEqual(sorted(os.listdir(colo_dir)), [])
         self.finish()
 
+    def test_8_restart_from_promoted_disk(self):
+        """After a failover to the secondary, the guest's disk is the secondary's copy
+        (run_disk). Stopping and starting the guest keeps every block written before
+        the stop, including those written after the failover."""
+        primary = self.member_pid("primary")
+        os.kill(primary, signal.SIGKILL)
+        f = self.wait_failover()
+        g = self.after_failover(f, "primary", [primary], ("process-exit", "qmp-eof",
+                                                          "colo-exit"))
+        run_disk = g["run_disk"]
+        self.assertIsNotNone(run_disk)
+        self.stream.wait_more(2048, 60)
+        # protected again, then unprotected on request: the secondary is fenced, the
+        # guest runs on, no failover is counted, and the next start is unprotected
+        self.protect()
+        sec = self.member_pid("secondary")
+        n = len(self.d.get("/v1/guests/g/failovers").json()["failovers"])
+        r = self.d.post("/v1/guests/g/unprotect", {})
+        self.assertEqual(r.status, 202, r)
+        wait_for("unprotected", lambda: self.show()["protection"] is None, 60)
+        self.assertEqual(self.show()["state"], "running")
+        self.assertEqual([m["role"] for m in self.show()["members"]], ["primary"])
+        wait_for("secondary gone", lambda: not pid_alive(sec), 30)
+        self.assertEqual(len(self.d.get("/v1/guests/g/failovers").json()["failovers"]), n)
+        r = self.d.post("/v1/guests/g/unprotect", {})
+        self.assertEqual(r.status, 409, r)
+        snap = self.stream.stop(2.0)
+        self.assertEqual(snap["corrupted"], 0, snap)
+        self.assertEqual(snap["lost_acked"], 0, snap)
+        self.ctl.diskwrite_stop()
+        self.ctl.sync()
+        before = self.ctl.verify()
+        # the stop waits for the replication's commit if it still runs, then the ladder
+        self.assertEqual(self.d.post("/v1/guests/g/stop").status, 202)
+        self.d.wait_state("g", "stopped", 90)
+        self.assertTrue([e for e in self.d.events() if e["kind"] == "colo-disk-committed"])
+        after_id = self.d.last_event_id()
+        self.assertEqual(self.d.post("/v1/guests/g/start").status, 202)
+        self.d.wait_state("g", "running", 90)
+        self.assertIsNone(self.show()["protection"])
+        launched = [e["detail"]["argv"] for e in self.d.events(after_id)
+                    if e["kind"] == "member-launched"]
+        self.assertEqual(len(launched), 1)
+        self.assertIn(run_disk, launched[0])
+        self.ctl.wait_ping(90)
+        after = self.ctl.verify()
+        self.assertGreaterEqual(after, before)
+        FIGURES.append({"test": "test_8_restart_from_promoted_disk",
+                        "blocks_before_stop": before, "blocks_after_start": after})
+
     def test_7_secondary_dies_while_syncing(self):
         """The secondary is lost before the pair reached COLO: the protect is undone,
         the primary keeps running the guest, and the reason says why."""
@@ -429,7 +479,7 @@ class ColoAutoReprotect(ColoCase):
 
     test_2_kill_secondary = test_3_hang_primary = test_4_cut_replication_link = None
     test_5_failover_during_checkpoint = test_6_daemon_restart = None
-    test_7_secondary_dies_while_syncing = None
+    test_7_secondary_dies_while_syncing = test_8_restart_from_promoted_disk = None
 
     def finish(self):
         # no request: the daemon re-protects by itself
@@ -446,6 +496,7 @@ class ColoRepeated(ColoCase):
     test_1_kill_primary = test_2_kill_secondary = test_3_hang_primary = None
     test_4_cut_replication_link = test_5_failover_during_checkpoint = None
     test_6_daemon_restart = test_7_secondary_dies_while_syncing = None
+    test_8_restart_from_promoted_disk = None
 
     def test_alternating(self):
         for n in range(self.rounds):
