@@ -64,6 +64,9 @@ struct _CcColo {
 	gboolean migration_started;
 	gchar *pending_cause;
 	JsonObject *exit_detail; /* a secondary's COLO_EXIT, while the primary is asked */
+	gboolean mirror_ready;   /* the resync reached BLOCK_JOB_READY */
+	gchar *lost_cause;       /* a member lost while syncing, ended at the next sample */
+	GError *abort_error;     /* why a protect is being undone */
 	/* the replication link probe */
 	GSocket *probe;
 	GSource *probe_source;
@@ -916,11 +919,9 @@ cc_colo_member_event_cb(CcQemu *member, const gchar *kind, JsonObject *detail, g
 		return;
 	}
 	if (self->state < CC_COLO_PROTECTED) {
-		g_object_set_data_full(G_OBJECT(self), "cc-abort-cause",
-				       g_strdup_printf("%s %s: %s", cc_colo_roles[i],
-						       cc_qemu_get_name(member), cause),
-				       g_free);
-		g_object_set_data(G_OBJECT(self), "cc-abort-lost", GINT_TO_POINTER(i + 1));
+		g_free(self->lost_cause);
+		self->lost_cause = g_strdup_printf("%s %s: %s", cc_colo_roles[i],
+						   cc_qemu_get_name(member), cause);
 	}
 }
 
@@ -1008,7 +1009,7 @@ cc_colo_qmp_event_cb(CcQemu *member, const gchar *name, JsonObject *data, guint 
 	    g_strcmp0(json_object_get_string_member_with_default(data, "device", ""),
 		      CC_TOPOLOGY_MIRROR_JOB) == 0) {
 		if (g_strcmp0(name, "BLOCK_JOB_READY") == 0) {
-			g_object_set_data(G_OBJECT(self), "cc-mirror-ready", GINT_TO_POINTER(1));
+			self->mirror_ready = TRUE;
 		} else if (g_strcmp0(name, "BLOCK_JOB_ERROR") == 0 ||
 			   g_strcmp0(name, "BLOCK_JOB_COMPLETED") == 0 ||
 			   g_strcmp0(name, "BLOCK_JOB_CANCELLED") == 0) {
@@ -1026,7 +1027,7 @@ cc_colo_qmp_event_cb(CcQemu *member, const gchar *name, JsonObject *data, guint 
 static void
 cc_colo_abort_cleaned(CcColo *self, GError *error)
 {
-	GError *why = g_object_get_data(G_OBJECT(self), "cc-abort-error");
+	GError *why = self->abort_error;
 	JsonObject *d = json_object_new();
 	json_object_set_string_member(d, "reason", why != NULL ? why->message : "aborted");
 	json_object_set_string_member(
@@ -1042,7 +1043,7 @@ cc_colo_abort_cleaned(CcColo *self, GError *error)
 static void
 cc_colo_finish_nothing_left(CcColo *self)
 {
-	GError *why = g_object_get_data(G_OBJECT(self), "cc-abort-error");
+	GError *why = self->abort_error;
 	JsonObject *d = json_object_new();
 	g_autofree gchar *reason = g_strdup_printf("%s; the primary %s does not answer either",
 						   why != NULL ? why->message : "aborted",
@@ -1097,8 +1098,8 @@ cc_colo_abort(CcColo *self, GError *error)
 {
 	if (self->state >= CC_COLO_PROTECTED)
 		return;
-	g_object_set_data_full(G_OBJECT(self), "cc-abort-error", g_error_copy(error),
-			       (GDestroyNotify)g_error_free);
+	g_clear_error(&self->abort_error);
+	self->abort_error = g_error_copy(error);
 	self->state = CC_COLO_FAILOVER; /* nothing else acts on the pair from here */
 	cc_colo_stop_timers(self);
 	g_signal_handlers_disconnect_by_data(self->member[S], self);
@@ -1128,7 +1129,7 @@ cc_colo_deadline_cb(gpointer user_data)
 static gboolean
 cc_colo_check_lost(CcColo *self)
 {
-	const gchar *cause = g_object_get_data(G_OBJECT(self), "cc-abort-cause");
+	g_autofree gchar *cause = g_steal_pointer(&self->lost_cause);
 	if (cause == NULL)
 		return FALSE;
 	cc_colo_abort_literal(self, COLO_ERROR_DISCONNECTED, cause);
@@ -1217,8 +1218,7 @@ cc_colo_sample_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 			self->sync_done = json_object_get_int_member_with_default(job, "offset", 0);
 			self->sync_total = json_object_get_int_member_with_default(job, "len", 0);
 			if (json_object_get_boolean_member_with_default(job, "ready", FALSE))
-				g_object_set_data(G_OBJECT(self), "cc-mirror-ready",
-						  GINT_TO_POINTER(1));
+				self->mirror_ready = TRUE;
 		}
 		return;
 	}
@@ -1267,10 +1267,9 @@ cc_colo_sample(CcColo *self)
 {
 	if (self->sampling)
 		return;
-	if (self->state == CC_COLO_SYNC_DISK &&
-	    g_object_get_data(G_OBJECT(self), "cc-mirror-ready") != NULL) {
+	if (self->state == CC_COLO_SYNC_DISK && self->mirror_ready) {
 		/* the copy is complete and mirrored writes keep it so: enter COLO */
-		g_object_set_data(G_OBJECT(self), "cc-mirror-ready", NULL);
+		self->mirror_ready = FALSE;
 		self->state = CC_COLO_SYNC_RAM;
 		self->sync_done = self->sync_total;
 		{
@@ -1707,6 +1706,8 @@ cc_colo_finalize(GObject *object)
 	g_free(self->guest);
 	g_free(self->probe_error);
 	g_free(self->pending_cause);
+	g_free(self->lost_cause);
+	g_clear_error(&self->abort_error);
 	g_clear_pointer(&self->exit_detail, json_object_unref);
 	g_ptr_array_unref(self->strings);
 	g_strfreev(self->secondary_argv);
