@@ -1183,11 +1183,9 @@ coloctl_cmd_migrate(Coloctl *self, const ColoctlCommand *cmd, gint argc, gchar *
 	return coloctl_migration_wait(self, argv[1], error);
 }
 
-/* POST an empty body to one guest's @suffix; say "@done 'NAME'@done_tail" */
 static gboolean
-coloctl_post_guest_action(Coloctl *self, const ColoctlCommand *cmd, gint argc, gchar **argv,
-			  const gchar *suffix, const gchar *done, const gchar *done_tail,
-			  GError **error)
+coloctl_cmd_migrate_cancel(Coloctl *self, const ColoctlCommand *cmd, gint argc, gchar **argv,
+			   GError **error)
 {
 	g_autoptr(JsonObject) obj = json_object_new();
 	g_autoptr(JsonNode) body = json_node_init_object(json_node_alloc(), obj);
@@ -1198,34 +1196,28 @@ coloctl_post_guest_action(Coloctl *self, const ColoctlCommand *cmd, gint argc, g
 		return FALSE;
 	if (!coloctl_check_name(argv[1], error))
 		return FALSE;
-	path = coloctl_guest_path(argv[1], suffix);
+	path = coloctl_guest_path(argv[1], "/migration/cancel");
 	reply = coloctl_request(self, "POST", path, body, error);
 	if (reply == NULL)
 		return FALSE;
 	if (self->json)
 		coloctl_print_raw(reply);
 	else
-		g_print("%s '%s'%s\n", done, argv[1], done_tail);
+		g_print("Cancelling the migration of guest '%s'\n", argv[1]);
 	return TRUE;
 }
 
-static gboolean
-coloctl_cmd_migrate_cancel(Coloctl *self, const ColoctlCommand *cmd, gint argc, gchar **argv,
-			   GError **error)
-{
-	return coloctl_post_guest_action(self, cmd, argc, argv, "/migration/cancel",
-					 "Cancelling the migration of guest", "", error);
-}
-
+/* the reply is the guest: said like start and stop */
 static gboolean
 coloctl_cmd_unprotect(Coloctl *self, const ColoctlCommand *cmd, gint argc, gchar **argv,
 		      GError **error)
 {
-	return coloctl_post_guest_action(
-		self, cmd, argc, argv, "/unprotect", "Unprotecting guest",
-		": its secondary is dropped and it starts unprotected from "
-		"now on",
-		error);
+	g_autoptr(JsonObject) obj = json_object_new();
+	g_autoptr(JsonNode) body = json_node_init_object(json_node_alloc(), obj);
+
+	if (!coloctl_parse_command(cmd, NULL, &argc, &argv, 1, 1, error))
+		return FALSE;
+	return coloctl_guest_action(self, argv[1], "/unprotect", body, "Unprotecting", error);
 }
 
 static gboolean
