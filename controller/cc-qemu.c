@@ -448,9 +448,15 @@ cc_qemu_connect_failed(CcQemuOp *op, GError *error)
 		cc_qemu_op_free(op);
 		return;
 	}
-	/* a zombie not reaped yet: its exit status is one main loop turn away */
+	/* a zombie not reaped yet: its exit status is one main loop turn away; a refused
+	 * connection or a monitor closed before its greeting is most likely a QEMU on its way
+	 * out (its files close before it turns zombie), so give it the same short grace and
+	 * report the exit rather than the monitor's symptom */
 	if (self->process != NULL && !cc_process_get_exited(self->process) &&
-	    cc_process_get_proc_state(self->process) == 'Z' && op->attempts++ < 50) {
+	    (cc_process_get_proc_state(self->process) == 'Z' ||
+	     g_error_matches(error, COLO_ERROR, COLO_ERROR_CONNECT) ||
+	     g_error_matches(error, COLO_ERROR, COLO_ERROR_DISCONNECTED)) &&
+	    op->attempts++ < 50) {
 		op->probe_error = error;
 		g_timeout_add_once(10, cc_qemu_connect_retry_cb, op);
 		return;

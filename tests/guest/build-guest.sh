@@ -107,7 +107,9 @@ cp "$busybox" "$root/bin/busybox"
 applets=$("$busybox" --list)
 # applets /init relies on: fail loudly if this busybox build lacks one
 for a in sh mount mkdir cat echo insmod ip sleep setsid cttyhack hostname dmesg; do
-	printf '%s\n' "$applets" | grep -qx "$a" || die "$busybox lacks the '$a' applet"
+	# a pattern match, not `printf | grep -q`: grep -q exits at its first match, printf
+	# then dies of SIGPIPE and pipefail turns a present applet into a failure
+	[[ $'\n'"$applets"$'\n' == *$'\n'"$a"$'\n'* ]] || die "$busybox lacks the '$a' applet"
 done
 for a in $applets; do
 	[ "$a" = busybox ] || [ -e "$root/bin/$a" ] || ln -s busybox "$root/bin/$a"

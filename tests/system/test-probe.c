@@ -152,7 +152,7 @@ test_probe_failures(void)
 	Run r = {0};
 
 	g_assert_true(g_file_set_contents(daemon_cfg,
-					  "[timeouts]\nconnect-ms=500\nquery-ms=500\n"
+					  "[timeouts]\nconnect-ms=5000\nquery-ms=500\n"
 					  "quit-ms=300\nexit-ms=300\nterm-ms=300\nkill-ms=1000\n",
 					  -1, NULL));
 	/* spawn */
