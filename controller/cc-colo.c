@@ -834,6 +834,18 @@ cc_colo_watchdog_cb(gpointer user_data)
 			return G_SOURCE_CONTINUE; /* the failover destroys this source */
 		}
 	}
+	/* a checkpoint that never resumes the primary: both monitors may answer, but the
+	 * primary's guest is frozen. The secondary runs the guest on; it takes over. */
+	if (self->in_checkpoint &&
+	    now - self->checkpoint_since_us > (gint64)self->params.checkpoint_hang_ms * 1000) {
+		JsonObject *d = json_object_new();
+		json_object_set_double_member(d, "checkpoint_ms",
+					      (gdouble)(now - self->checkpoint_since_us) / 1000.0);
+		json_object_set_int_member(d, "deadline_ms", self->params.checkpoint_hang_ms);
+		json_object_set_int_member(d, "checkpoint", self->checkpoints + 1);
+		cc_colo_failover_start(self, P, "checkpoint-stuck", d);
+		return G_SOURCE_CONTINUE;
+	}
 	self->ticks++;
 	if (self->params.link_probe_ms > 0 && self->spec.port_base > 0 &&
 	    now - self->probe_last_us >= (gint64)self->params.link_probe_ms * 1000) {
@@ -1629,6 +1641,9 @@ cc_colo_to_json(CcColo *self)
 	json_object_set_int_member(o, "checkpoint_ms", self->spec.checkpoint_ms);
 	json_object_set_int_member(o, "port_base", self->spec.port_base);
 	json_object_set_boolean_member(o, "in_checkpoint", self->in_checkpoint);
+	if (self->in_checkpoint)
+		json_object_set_double_member(o, "checkpoint_for_ms",
+					      (gdouble)(now - self->checkpoint_since_us) / 1000.0);
 	json_object_set_int_member(o, "checkpoints", self->checkpoints);
 	if (self->state == CC_COLO_SYNC_DISK || self->state == CC_COLO_SYNC_RAM) {
 		json_object_set_string_member(sync, "phase",

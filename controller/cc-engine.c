@@ -35,6 +35,7 @@ typedef struct {
 	gboolean committing;    /* a promoted secondary still commits its overlay */
 	gboolean stop_pending;  /* a stop waits for that commit */
 	gboolean unprotecting;  /* the pair ends on request: its record goes with it */
+	GStrv stop_files;       /* a stopping pair's secondary disk and overlays */
 } CcGuest;
 
 struct _CcEngine {
@@ -74,6 +75,7 @@ cc_guest_free(CcGuest *guest)
 	if (guest->reprotect_id != 0)
 		g_source_remove(guest->reprotect_id);
 	g_free(guest->reprotect_host);
+	g_strfreev(guest->stop_files);
 	cc_guest_drop_colo(guest);
 	if (guest->secondary != NULL) {
 		g_signal_handlers_disconnect_by_data(guest->secondary, guest);
@@ -806,6 +808,16 @@ cc_engine_stop_pair_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	}
 	self->busy--;
 	cc_engine_drop_member(self, guest, &guest->secondary, CC_ROLE_SECONDARY);
+	/* both members are down: the next start resyncs a new secondary from the primary's
+	 * disk, so the old secondary's files are of no use. After a failed stop they stay. */
+	for (guint i = 0; guest->stop_files != NULL && guest->stop_files[i] != NULL; i++) {
+		if (g_object_get_data(G_OBJECT(self), "cc-stop-error") != NULL)
+			break;
+		if (unlink(guest->stop_files[i]) != 0 && errno != ENOENT)
+			g_warning("guest %s: cannot remove %s: %s", guest_name,
+				  guest->stop_files[i], g_strerror(errno));
+	}
+	g_clear_pointer(&guest->stop_files, g_strfreev);
 	if (g_object_get_data(G_OBJECT(self), "cc-stop-error") != NULL)
 		cc_engine_set_state_logged(self, guest_name, "failed",
 					   g_object_get_data(G_OBJECT(self), "cc-stop-error"));
@@ -822,6 +834,13 @@ cc_engine_stop_pair(CcEngine *self, CcGuest *guest, gboolean force)
 	if (guest->reprotect_id != 0) {
 		g_source_remove(guest->reprotect_id);
 		guest->reprotect_id = 0;
+	}
+	if (guest->colo != NULL) {
+		const CcPairSpec *spec = cc_colo_get_spec(guest->colo);
+		const gchar *files[] = {spec->secondary_disk, spec->active_disk, spec->hidden_disk,
+					NULL};
+		g_strfreev(guest->stop_files);
+		guest->stop_files = g_strdupv((gchar **)files);
 	}
 	cc_guest_drop_colo(guest);
 	self->busy++;
@@ -1349,6 +1368,7 @@ typedef struct {
 	CcEngine *self;
 	gchar *name;
 	gchar *overlay; /* the active overlay: in the graph until the commit is through */
+	gchar *hidden;  /* the hidden overlay below it, committed with it */
 	gint64 start_us;
 	guint polls;
 } CcCommitWatch;
@@ -1366,6 +1386,20 @@ cc_engine_commit_done(CcCommitWatch *w, const gchar *kind, const gchar *error)
 	json_object_set_int_member(d, "polls", w->polls);
 	if (error != NULL)
 		json_object_set_string_member(d, "error", error);
+	/* committed: both overlays are in the disk file now and out of QEMU's graph; an
+	 * unknown outcome keeps them, they may hold the only copy of the last writes */
+	if (error == NULL) {
+		const gchar *files[] = {w->overlay, w->hidden};
+		JsonArray *removed = json_array_new();
+		for (guint i = 0; i < G_N_ELEMENTS(files); i++) {
+			if (unlink(files[i]) == 0)
+				json_array_add_string_element(removed, files[i]);
+			else if (errno != ENOENT)
+				g_warning("guest %s: cannot remove %s: %s", w->name, files[i],
+					  g_strerror(errno));
+		}
+		json_object_set_array_member(d, "removed", removed);
+	}
 	cc_engine_record(w->self, w->name, NULL, kind, d);
 	if (guest != NULL) {
 		guest->committing = FALSE;
@@ -1380,6 +1414,7 @@ cc_engine_commit_done(CcCommitWatch *w, const gchar *kind, const gchar *error)
 	g_object_unref(w->self);
 	g_free(w->name);
 	g_free(w->overlay);
+	g_free(w->hidden);
 	g_free(w);
 }
 
@@ -1440,10 +1475,11 @@ cc_engine_commit_poll(CcCommitWatch *w)
 }
 
 static void
-cc_engine_commit_watch(CcEngine *self, CcGuest *guest, const gchar *overlay)
+cc_engine_commit_watch(CcEngine *self, CcGuest *guest, const gchar *overlay, const gchar *hidden)
 {
 	CcCommitWatch *w = g_new0(CcCommitWatch, 1);
 	w->overlay = g_strdup(overlay);
+	w->hidden = g_strdup(hidden);
 	w->self = g_object_ref(self);
 	w->name = g_strdup(guest->name);
 	w->start_us = g_get_monotonic_time();
@@ -1475,17 +1511,28 @@ cc_engine_colo_finished_cb(CcColo *colo, CcQemu *survivor, JsonObject *detail, g
 		/* the secondary is the guest now: it takes the primary's place */
 		const gchar *host = g_object_get_data(G_OBJECT(survivor), "cc-host");
 		g_autoptr(GError) error_local = NULL;
+		/* set only when an earlier failover left the guest on a disk coloctl made */
+		g_autofree gchar *old_run = cc_store_guest_get_run_disk(self->store, guest->name);
 		lost_host = g_strdup(g_object_get_data(G_OBJECT(guest->member), "cc-host"));
 		cc_engine_drop_member(self, guest, &guest->member, CC_ROLE_PRIMARY);
 		cc_store_member_delete(self->store, guest->name, CC_ROLE_SECONDARY, NULL);
 		guest->member = g_steal_pointer(&guest->secondary);
 		cc_engine_member_save(self, guest, guest->member);
-		cc_engine_commit_watch(self, guest, cc_colo_get_spec(colo)->active_disk);
+		cc_engine_commit_watch(self, guest, cc_colo_get_spec(colo)->active_disk,
+				       cc_colo_get_spec(colo)->hidden_disk);
 		if (!cc_store_guest_set_host(self->store, guest->name, host, &error_local) ||
 		    !cc_store_guest_set_run_disk(self->store, guest->name,
 						 cc_colo_get_spec(colo)->secondary_disk,
-						 &error_local))
+						 &error_local)) {
 			g_warning("guest %s: %s", guest->name, error_local->message);
+		} else if (old_run != NULL &&
+			   g_strcmp0(old_run, cc_colo_get_spec(colo)->secondary_disk) != 0) {
+			/* the fenced primary ran from a disk an earlier failover made: the
+			 * survivor has the guest's disk now. A disk the user gave stays. */
+			if (unlink(old_run) != 0 && errno != ENOENT)
+				g_warning("guest %s: cannot remove %s: %s", guest->name, old_run,
+					  g_strerror(errno));
+		}
 	} else {
 		const CcPairSpec *spec = cc_colo_get_spec(colo);
 		const gchar *files[] = {spec->secondary_disk, spec->active_disk, spec->hidden_disk};

@@ -1329,6 +1329,47 @@ on_signal(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
+/*
+ * SIGUSR1: leave COLO without a word, as a member whose COLO state broke would
+ * look from outside: query-colo-status says mode "none" from now on, no COLO_EXIT
+ * is sent and the guest keeps running. Only a watchdog that compares each
+ * member's mode with its role notices.
+ */
+static gboolean
+on_sigusr1(gpointer user_data)
+{
+	FakeServer *server = user_data;
+
+	if (g_strcmp0(server->colo_mode, "none") == 0)
+		return G_SOURCE_CONTINUE;
+	g_printerr("%s[%s]: SIGUSR1: leaving COLO mode %s silently\n", FAKE_QMP_PRGNAME,
+		   server->name, server->colo_mode);
+	server->colo_last_mode = server->colo_mode;
+	server->colo_mode = "none";
+	server->colo_reason = "error";
+	if (g_strcmp0(server->migration_status, "colo") == 0)
+		server_set_migration_status(server, "completed");
+	return G_SOURCE_CONTINUE;
+}
+
+/*
+ * SIGUSR2: a primary's COLO checkpoint that never ends: STOP and "paused", and
+ * no RESUME, while the monitor goes on answering.
+ */
+static gboolean
+on_sigusr2(gpointer user_data)
+{
+	FakeServer *server = user_data;
+
+	if (g_strcmp0(server->status, "running") != 0)
+		return G_SOURCE_CONTINUE;
+	g_printerr("%s[%s]: SIGUSR2: a checkpoint that never ends\n", FAKE_QMP_PRGNAME,
+		   server->name);
+	server_set_status(server, "paused");
+	server_emit_event(server, "STOP", NULL);
+	return G_SOURCE_CONTINUE;
+}
+
 /* ------------------------------------------------------------------------ */
 /* the embedded QMP schema                                                  */
 /* ------------------------------------------------------------------------ */
@@ -3619,6 +3660,8 @@ main(int argc, char **argv)
 		g_unix_signal_add(SIGTERM, on_signal, &server);
 		g_unix_signal_add(SIGINT, on_signal, &server);
 		g_unix_signal_add(SIGHUP, on_signal, &server);
+		g_unix_signal_add(SIGUSR1, on_sigusr1, &server);
+		g_unix_signal_add(SIGUSR2, on_sigusr2, &server);
 		for (guint i = 0; i < server.listeners->len; i++)
 			listener_accept(g_ptr_array_index(server.listeners, i));
 		g_main_loop_run(server.loop);

@@ -179,13 +179,19 @@ class ColoCase(unittest.TestCase):
                             p.get("checkpoints", 0) >= len(cps)):
                         return "completed"
                     return None
-                if wait_for("the checkpoint's outcome", outcome, 60) == "completed":
+                try:
+                    result = wait_for("the checkpoint's outcome", outcome, 60)
+                except AssertionError:
+                    self.dump()
+                    raise
+                if result == "completed":
                     self.protected_at = self.d.last_event_id()
                     continue
                 primary = self.protected_pids["primary"]
                 self.spontaneous += 1
                 f = self.wait_failover()
-                self.after_failover(f, "primary", [primary], ("qmp-deadline", "colo-exit"))
+                self.after_failover(f, "primary", [primary],
+                                    ("qmp-deadline", "colo-exit", "checkpoint-stuck"))
                 self.protect(explicit=not self.auto_reprotect)
             self.fail("checkpoints kept coming after 6 protects")
         finally:
@@ -282,6 +288,11 @@ class ColoCase(unittest.TestCase):
         members = self.show()["members"]
         self.assertEqual([m["role"] for m in members], ["primary"])
         self.assertEqual(members[0]["state"], "stopped")
+        # of the disks and overlays coloctl made, only the one the guest runs from is
+        # left: fenced members', committed overlays and a stopped secondary's go
+        run_disk = self.show()["run_disk"]
+        self.assertEqual(sorted(os.listdir(os.path.join(self.d.state_dir, "colo"))),
+                         [os.path.basename(run_disk)] if run_disk else [])
 
     # ---------------------------------------------------------------- scenarios
     def test_1_kill_primary(self):

@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""COLO faults a real QEMU will not produce on demand, on a pair of fake QEMUs.
+
+A member that silently leaves COLO (its query-colo-status says mode "none", no
+COLO_EXIT, the guest runs on) is what the mode watchdog is for. QEMU 7.2 gets there
+only through internal errors; the fake does it on SIGUSR1 (tests/fake-qmp/README.md).
+Every other COLO fault is tested with real QEMU in test_colo.py.
+
+Each case: protect a guest on two fakes (same host, --net none), break one member's
+mode, and assert the detection event and its cause, that the primary keeps the guest,
+that the other member is fenced (its process is gone before the survivor is
+declared running), that the store and the API agree, and that protect brings the
+guest back to "protected".
+"""
+
+import os
+import shutil
+import signal
+import sqlite3
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from daemon_harness import Daemon, make_disk, guest_body, pid_alive, wait_for  # noqa: E402
+
+
+@unittest.skipUnless(os.environ.get("FAKE_QMP") and os.environ.get("COLOCTLD"),
+                     "run through meson test (FAKE_QMP and COLOCTLD are not set)")
+class ColoModeWatchdog(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="coloctl-colofault-")
+        conf = os.path.join(self.tmp, "fake.conf")
+        with open(conf, "w") as f:
+            f.write("[default]\nmirror-ready-ms=50\n")
+        os.environ["FAKE_QMP_CONFIG"] = conf
+        self.d = Daemon(keep_dirs=self.tmp)
+        with open(self.d.config, "w") as f:
+            f.write("[qemu]\nbinary=%s\n" % os.environ["FAKE_QMP"])
+            f.write("[timeouts]\nquit-ms=2000\nexit-ms=2000\nterm-ms=1000\nkill-ms=2000\n")
+            # port-base apart from the real COLO test's, which may run beside this one
+            # the fake's NBD server listens nowhere: no link probe (test_colo.py cuts
+            # a real link)
+            f.write("[colo]\nwatchdog-ms=100\nhang-ms=1500\ncheckpoint-hang-ms=2000\n"
+                    "link-probe-ms=0\nauto-reprotect=false\n"
+                    "port-base=%d\n" % (48000 + (os.getpid() % 200) * 4))
+        self.d.start()
+        disk = make_disk(self.tmp, mib=16)
+        r = self.d.post("/v1/guests", guest_body("g", disk, protect=True, net="none"))
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(self.d.post("/v1/guests/g/start").status, 202)
+        self.d.wait_state("g", "protected", 60)
+
+    def tearDown(self):
+        self.d.cleanup()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def members(self):
+        return {m["role"]: m for m in self.d.get("/v1/guests/g").json()["members"]}
+
+    def store_members(self):
+        db = sqlite3.connect("file:%s?mode=ro" % self.d.db, uri=True)
+        try:
+            return sorted(db.execute("SELECT role, pid FROM members WHERE guest = 'g'")
+                          .fetchall())
+        finally:
+            db.close()
+
+    def colo_files(self):
+        return sorted(os.listdir(os.path.join(self.d.state_dir, "colo")))
+
+    def break_mode(self, role):
+        before = self.members()
+        # the secondary's disk and its two overlays, made by qemu-img
+        files = self.colo_files()
+        self.assertEqual(len(files), 3, files)
+        self.assertEqual(sorted(before), ["primary", "secondary"])
+        last = self.d.last_event_id()
+        os.kill(before[role]["pid"], signal.SIGUSR1)
+        f = wait_for("failover", lambda: (self.d.get("/v1/guests/g/failovers")
+                                          .json()["failovers"] or [None])[-1], 30)
+        self.d.wait_state("g", "running", 30)
+        events = self.d.events(after=last)
+        kinds = [e["kind"] for e in events]
+        # the watchdog saw the mode, then the pair was declared lost for that cause
+        mode = [e for e in events if e["kind"] == "colo-mode"
+                and e["detail"].get("expected") == role]
+        self.assertTrue(mode, kinds)
+        self.assertEqual(mode[0]["detail"]["mode"], "none")
+        self.assertEqual(mode[0]["detail"]["expected"], role)
+        lost = [e for e in events if e["kind"] == "colo-lost"]
+        self.assertEqual(len(lost), 1, kinds)
+        self.assertEqual(lost[0]["detail"]["cause"], "colo-mode-mismatch")
+        self.assertTrue(f["ok"], f)
+        self.assertEqual(f["cause"], "colo-mode-mismatch")
+        # the primary keeps the guest whichever member broke: it never stopped running
+        # it, while the secondary's copy is only as good as the last checkpoint
+        self.assertEqual(f["lost_role"], "secondary")
+        wait_for("secondary fenced", lambda: not pid_alive(before["secondary"]["pid"]), 10)
+        self.assertTrue(pid_alive(before["primary"]["pid"]))
+        after = self.members()
+        self.assertEqual([(r, m["pid"]) for r, m in after.items()],
+                         [("primary", before["primary"]["pid"])])
+        self.assertEqual(self.store_members(), [("primary", before["primary"]["pid"])])
+        g = self.d.get("/v1/guests/g").json()
+        self.assertEqual(g["protection"]["failovers"], 1)
+        self.assertIsNone(g["run_disk"])
+        # the fenced secondary's files go with it
+        self.assertEqual(self.colo_files(), [])
+        # and protection comes back on request
+        self.assertEqual(self.d.post("/v1/guests/g/protect", {}).status, 202)
+        self.d.wait_state("g", "protected", 60)
+        again = self.members()
+        self.assertEqual(again["primary"]["pid"], before["primary"]["pid"])
+        self.assertNotEqual(again["secondary"]["pid"], before["secondary"]["pid"])
+        self.assertEqual(self.d.post("/v1/guests/g/stop").status, 202)
+        self.d.wait_state("g", "stopped", 30)
+        for m in again.values():
+            self.assertFalse(pid_alive(m["pid"]), m)
+        # a stopped pair's secondary files go too: the next start resyncs a new one
+        self.assertEqual(self.colo_files(), [])
+
+    def test_secondary_leaves_colo(self):
+        self.break_mode("secondary")
+
+    def test_primary_leaves_colo(self):
+        self.break_mode("primary")
+
+
+    def test_checkpoint_never_ends(self):
+        """The primary stops for a checkpoint and never resumes, its monitor answering
+        all along (QEMU 7.2's TCG deadlock looks like this until the monitor goes
+        quiet too): after [colo] checkpoint-hang-ms the secondary takes over."""
+        before = self.members()
+        last = self.d.last_event_id()
+        os.kill(before["primary"]["pid"], signal.SIGUSR2)
+        f = wait_for("failover", lambda: (self.d.get("/v1/guests/g/failovers")
+                                          .json()["failovers"] or [None])[-1], 30)
+        self.d.wait_state("g", "running", 30)
+        events = self.d.events(after=last)
+        kinds = [e["kind"] for e in events]
+        self.assertIn("colo-checkpoint", kinds)
+        lost = [e for e in events if e["kind"] == "colo-lost"]
+        self.assertEqual(len(lost), 1, kinds)
+        self.assertEqual(lost[0]["detail"]["cause"], "checkpoint-stuck")
+        self.assertTrue(lost[0]["detail"]["in_checkpoint"])
+        self.assertTrue(f["ok"], f)
+        self.assertEqual(f["cause"], "checkpoint-stuck")
+        self.assertEqual(f["lost_role"], "primary")
+        # the primary answered all along: only the checkpoint's length gave it away
+        self.assertGreaterEqual(lost[0]["detail"]["checkpoint_ms"], 2000, lost)
+        self.assertEqual(lost[0]["detail"]["deadline_ms"], 2000, lost)
+        wait_for("primary fenced", lambda: not pid_alive(before["primary"]["pid"]), 10)
+        after = self.members()
+        self.assertEqual([(r, m["pid"]) for r, m in after.items()],
+                         [("primary", before["secondary"]["pid"])])
+        self.assertEqual(self.store_members(), [("primary", before["secondary"]["pid"])])
+        g = self.d.get("/v1/guests/g").json()
+        self.assertTrue(g["run_disk"].startswith(os.path.join(self.d.state_dir, "colo")))
+        # the fake has no block graph: the replication commit's outcome is unknown, so
+        # the overlays stay beside the disk the guest now runs from
+        self.assertEqual(len(self.colo_files()), 3)
+        self.assertIn(os.path.basename(g["run_disk"]), self.colo_files())
+        self.assertEqual(self.d.post("/v1/guests/g/protect", {}).status, 202)
+        self.d.wait_state("g", "protected", 60)
+        self.assertEqual(len(self.colo_files()), 6)
+        self.assertEqual(self.d.post("/v1/guests/g/stop").status, 202)
+        self.d.wait_state("g", "stopped", 30)
+        # the new secondary's files go with the stop; the run disk and the uncommitted
+        # overlays stay
+        self.assertEqual(len(self.colo_files()), 3)
+        self.assertIn(os.path.basename(g["run_disk"]), self.colo_files())
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
