@@ -4,7 +4,10 @@
 A member that silently leaves COLO (its query-colo-status says mode "none", no
 COLO_EXIT, the guest runs on) is what the mode watchdog is for. QEMU 7.2 gets there
 only through internal errors; the fake does it on SIGUSR1 (tests/fake-qmp/README.md).
-Every other COLO fault is tested with real QEMU in test_colo.py.
+A checkpoint that never resumes the primary while both monitors answer, and a primary
+whose monitor stops answering just after the initial COLO migration began, are not
+produced on demand either (QEMU's TCG deadlock gives them at random). Every other COLO
+fault is tested with real QEMU in test_colo.py.
 
 Each case: protect a guest on two fakes (same host, --net none), break one member's
 mode, and assert the detection event and its cause, that the primary keeps the guest,
@@ -13,6 +16,7 @@ declared running), that the store and the API agree, and that protect brings the
 guest back to "protected".
 """
 
+import json
 import os
 import shutil
 import signal
@@ -29,16 +33,19 @@ from daemon_harness import Daemon, make_disk, guest_body, pid_alive, wait_for  #
 @unittest.skipUnless(os.environ.get("FAKE_QMP") and os.environ.get("COLOCTLD"),
                      "run through meson test (FAKE_QMP and COLOCTLD are not set)")
 class ColoModeWatchdog(unittest.TestCase):
+    fake_extra = ""
+
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="coloctl-colofault-")
         conf = os.path.join(self.tmp, "fake.conf")
         with open(conf, "w") as f:
-            f.write("[default]\nmirror-ready-ms=50\n")
+            f.write("[default]\nmirror-ready-ms=50\n" + self.fake_extra)
         os.environ["FAKE_QMP_CONFIG"] = conf
         self.d = Daemon(keep_dirs=self.tmp)
         with open(self.d.config, "w") as f:
             f.write("[qemu]\nbinary=%s\n" % os.environ["FAKE_QMP"])
-            f.write("[timeouts]\nquit-ms=2000\nexit-ms=2000\nterm-ms=1000\nkill-ms=2000\n")
+            f.write("[timeouts]\nquit-ms=2000\nexit-ms=2000\nterm-ms=1000\nkill-ms=2000\n"
+                    "query-ms=2000\n")
             # port-base apart from the real COLO test's, which may run beside this one
             # the fake's NBD server listens nowhere: no link probe (test_colo.py cuts
             # a real link)
@@ -50,7 +57,8 @@ class ColoModeWatchdog(unittest.TestCase):
         r = self.d.post("/v1/guests", guest_body("g", disk, protect=True, net="none"))
         self.assertEqual(r.status, 201, r)
         self.assertEqual(self.d.post("/v1/guests/g/start").status, 202)
-        self.d.wait_state("g", "protected", 60)
+        if not self.fake_extra:
+            self.d.wait_state("g", "protected", 60)
 
     def tearDown(self):
         self.d.cleanup()
@@ -171,6 +179,47 @@ class ColoModeWatchdog(unittest.TestCase):
         # overlays stay
         self.assertEqual(len(self.colo_files()), 3)
         self.assertIn(os.path.basename(g["run_disk"]), self.colo_files())
+
+
+class ColoInitialMigration(ColoModeWatchdog):
+    """The primary's monitor stops answering after the initial COLO migration has
+    begun (QEMU 7.2 under TCG does this at the migration's first checkpoint): the
+    secondary, asked first, says it is in COLO and so holds the whole guest, and it
+    takes over. The fake primary answers everything but query-migrate, which the
+    controller samples only then; the in-band queue behind it stalls too."""
+
+    fake_extra = "[name g-primary]\nhang=query-migrate\n"
+    test_secondary_leaves_colo = test_primary_leaves_colo = None
+    test_checkpoint_never_ends = None
+
+    def test_primary_hangs_in_initial_migration(self):
+        try:
+            f = wait_for("failover", lambda: (self.d.get("/v1/guests/g/failovers")
+                                              .json()["failovers"] or [None])[-1], 30)
+        except AssertionError:
+            for e in self.d.events()[-40:]:
+                print(e["kind"], e.get("member"), json.dumps(e.get("detail"))[:300],
+                      file=sys.stderr)
+            raise
+        self.d.wait_state("g", "running", 30)
+        events = self.d.events()
+        kinds = [e["kind"] for e in events]
+        self.assertIn("colo-migration-started", kinds)
+        self.assertNotIn("protected", kinds)
+        lost = [e for e in events if e["kind"] == "colo-lost"]
+        self.assertEqual(len(lost), 1, kinds)
+        self.assertEqual(lost[0]["detail"]["phase"], "initial migration")
+        self.assertTrue(f["ok"], f)
+        self.assertEqual(f["lost_role"], "primary")
+        self.assertEqual(f["cause"], "qmp-deadline")
+        pids = {e["detail"]["member"]: e["detail"]["pid"] for e in events
+                if e["kind"] == "member-launched"}
+        launched = {"primary": pids[f["lost"]], "secondary": pids[f["survivor"]]}
+        wait_for("primary fenced", lambda: not pid_alive(launched["primary"]), 10)
+        self.assertEqual(self.store_members(), [("primary", launched["secondary"])])
+        self.assertEqual(self.members()["primary"]["pid"], launched["secondary"])
+        self.assertEqual(self.d.post("/v1/guests/g/stop").status, 202)
+        self.d.wait_state("g", "stopped", 30)
 
 
 if __name__ == "__main__":
