@@ -1430,7 +1430,9 @@ coloctl_print_protection(JsonObject *guest)
 	g_string_append_printf(checkpoint, "every %s ms at most", ms);
 	if (coloctl_json_number(p, "checkpoints", &n))
 		g_string_append_printf(checkpoint, ", %.0f so far", n);
-	if (json_object_get_boolean_member_with_default(p, "in_checkpoint", FALSE))
+	if (coloctl_json_number(p, "checkpoint_for_ms", &n))
+		g_string_append_printf(checkpoint, ", one under way for %.0f ms", n);
+	else if (json_object_get_boolean_member_with_default(p, "in_checkpoint", FALSE))
 		g_string_append(checkpoint, ", one under way");
 	coloctl_table_add(table, "Checkpoints:");
 	coloctl_table_add(table, checkpoint->str);

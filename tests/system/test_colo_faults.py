@@ -21,6 +21,7 @@ import os
 import shutil
 import signal
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -143,6 +144,14 @@ class ColoModeWatchdog(unittest.TestCase):
         before = self.members()
         last = self.d.last_event_id()
         os.kill(before["primary"]["pid"], signal.SIGUSR2)
+        # while it lasts, show says for how long (the deadline is 2 s away)
+        wait_for("checkpoint", lambda: self.d.get("/v1/guests/g").json()["protection"]
+                 .get("in_checkpoint"), 10)
+        env = dict(os.environ, COLOCTL_RUNTIME_DIR=self.d.runtime_dir)
+        out = subprocess.run([os.environ["COLOCTL"], "show", "g"], env=env, text=True,
+                             capture_output=True, timeout=30).stdout
+        self.assertRegex(out, r"Checkpoints: +every \d+ ms at most, 0 so far, one under "
+                              r"way for \d+ ms")
         f = wait_for("failover", lambda: (self.d.get("/v1/guests/g/failovers")
                                           .json()["failovers"] or [None])[-1], 30)
         self.d.wait_state("g", "running", 30)
