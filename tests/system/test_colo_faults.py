@@ -231,5 +231,50 @@ class ColoInitialMigration(ColoModeWatchdog):
         self.d.wait_state("g", "stopped", 30)
 
 
+class ColoRestartWhileSyncing(ColoModeWatchdog):
+    """coloctld is killed (-9) while a protect mirrors the disk, and started again:
+    half a protect is not worth finishing, so the new daemon undoes it. The primary
+    runs on, unprotected and unchanged; the secondary and its files are gone, no
+    mirror job is left on the primary, and a new protect goes through."""
+
+    # the disk mirror stays short of ready for a minute: the restart lands in it
+    fake_extra = "[name g-primary]\nmirror-ready-ms=60000\n"
+    test_secondary_leaves_colo = test_primary_leaves_colo = None
+    test_checkpoint_never_ends = None
+
+    def test_restart_while_syncing(self):
+        wait_for("disk sync", lambda: (self.d.get("/v1/guests/g").json()["protection"] or {})
+                 .get("state") == "syncing-disk", 30)
+        before = self.members()
+        self.assertEqual(sorted(before), ["primary", "secondary"])
+        self.d.kill9()
+        self.d.start()
+        self.d.wait_state("g", "running", 30)
+        g = self.d.get("/v1/guests/g").json()
+        self.assertEqual(g["protection"]["pair_state"], "unprotected")
+        self.assertIn("restarted while the guest was being protected",
+                      g["protection"]["reason"])
+        wait_for("secondary gone", lambda: not pid_alive(before["secondary"]["pid"]), 10)
+        self.assertTrue(pid_alive(before["primary"]["pid"]))
+        self.assertEqual([(r, m["pid"]) for r, m in self.members().items()],
+                         [("primary", before["primary"]["pid"])])
+        self.assertEqual(self.store_members(), [("primary", before["primary"]["pid"])])
+        self.assertEqual(self.colo_files(), [])
+        self.assertEqual(g["protection"]["failovers"], 0)
+        # protect again: a mirror job left behind on the primary would hold the job id
+        last = self.d.last_event_id()
+        self.assertEqual(self.d.post("/v1/guests/g/protect", {}).status, 202)
+        wait_for("disk mirror", lambda: "colo-disk-sync-started" in
+                 [e["kind"] for e in self.d.events(after=last)], 30)
+        # the new mirror job runs: its progress moves
+        wait_for("mirror progress", lambda: ((self.d.get("/v1/guests/g").json()["protection"]
+                                              .get("sync") or {}).get("done_bytes", 0) > 0), 30)
+        self.assertEqual(self.d.get("/v1/guests/g").json()["state"], "syncing")
+        self.assertNotIn("protect-failed", [e["kind"] for e in self.d.events(after=last)])
+        self.assertEqual(self.d.post("/v1/guests/g/stop").status, 202)
+        self.d.wait_state("g", "stopped", 30)
+        self.assertEqual(self.colo_files(), [])
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
