@@ -122,6 +122,7 @@ static const gchar *const fake_config_keys[] = {
 	"sigterm",
 	"log",
 	"events-on-connect",
+	"events-on-sigwinch",
 	"mirror-ready-ms",
 	"mirror-len",
 };
@@ -180,7 +181,8 @@ typedef struct {
 	GHashTable *huge;
 	GHashTable *close_mid_reply;
 	GHashTable *oob_commands;
-	GPtrArray *events_on_connect; /* of FakeEventSpec */
+	GPtrArray *events_on_connect;  /* of FakeEventSpec */
+	GPtrArray *events_on_sigwinch; /* of FakeEventSpec */
 } FakeConfig;
 
 static void
@@ -205,6 +207,7 @@ config_free(FakeConfig *cfg)
 	g_clear_pointer(&cfg->close_mid_reply, g_hash_table_unref);
 	g_clear_pointer(&cfg->oob_commands, g_hash_table_unref);
 	g_clear_pointer(&cfg->events_on_connect, g_ptr_array_unref);
+	g_clear_pointer(&cfg->events_on_sigwinch, g_ptr_array_unref);
 	g_free(cfg);
 }
 
@@ -333,18 +336,19 @@ config_parse_delays(FakeConfig *cfg, GKeyFile *kf, const gchar *group, GError **
 	return TRUE;
 }
 
-/* events-on-connect=NAME[:{json data}][;...] */
+/* events-on-connect, events-on-sigwinch: NAME[:{json data}][;...] */
 static gboolean
-config_parse_events(FakeConfig *cfg, GKeyFile *kf, const gchar *group, GError **error)
+config_parse_events(GPtrArray *events, GKeyFile *kf, const gchar *group, const gchar *key,
+		    GError **error)
 {
-	g_autoptr(GPtrArray) list = config_get_list(kf, group, "events-on-connect");
+	g_autoptr(GPtrArray) list = config_get_list(kf, group, key);
 
 	for (guint i = 0; list != NULL && i < list->len; i++) {
 		const gchar *item = g_ptr_array_index(list, i);
 		const gchar *colon = strchr(item, ':');
 		FakeEventSpec *spec = g_new0(FakeEventSpec, 1);
 
-		g_ptr_array_add(cfg->events_on_connect, spec);
+		g_ptr_array_add(events, spec);
 		if (colon == NULL) {
 			spec->name = g_strdup(item);
 			continue;
@@ -355,7 +359,7 @@ config_parse_events(FakeConfig *cfg, GKeyFile *kf, const gchar *group, GError **
 			if (error != NULL && *error == NULL)
 				g_set_error_literal(error, FAKE_QMP_ERROR, FAKE_QMP_ERROR_GENERIC,
 						    "event data must be a JSON object");
-			g_prefix_error(error, "events-on-connect '%s': ", item);
+			g_prefix_error(error, "%s '%s': ", key, item);
 			return FALSE;
 		}
 	}
@@ -486,7 +490,9 @@ config_load(const gchar *instance, GError **error)
 	}
 
 	cfg->events_on_connect = g_ptr_array_new_with_free_func((GDestroyNotify)event_spec_free);
-	if (!config_parse_events(cfg, kf, group, error))
+	cfg->events_on_sigwinch = g_ptr_array_new_with_free_func((GDestroyNotify)event_spec_free);
+	if (!config_parse_events(cfg->events_on_connect, kf, group, "events-on-connect", error) ||
+	    !config_parse_events(cfg->events_on_sigwinch, kf, group, "events-on-sigwinch", error))
 		return NULL;
 	return g_steal_pointer(&cfg);
 }
@@ -1349,6 +1355,24 @@ on_sigusr1(gpointer user_data)
 	server->colo_reason = "error";
 	if (g_strcmp0(server->migration_status, "colo") == 0)
 		server_set_migration_status(server, "completed");
+	return G_SOURCE_CONTINUE;
+}
+
+/* SIGWINCH: the events-on-sigwinch list, to every connected client */
+static gboolean
+on_sigwinch(gpointer user_data)
+{
+	FakeServer *server = user_data;
+	GPtrArray *events = server->cfg->events_on_sigwinch;
+
+	for (guint i = 0; i < events->len; i++) {
+		FakeEventSpec *spec = g_ptr_array_index(events, i);
+
+		server_emit_event(server, spec->name,
+				  spec->data != NULL
+					  ? json_object_ref(json_node_get_object(spec->data))
+					  : NULL);
+	}
 	return G_SOURCE_CONTINUE;
 }
 
@@ -3662,6 +3686,7 @@ main(int argc, char **argv)
 		g_unix_signal_add(SIGHUP, on_signal, &server);
 		g_unix_signal_add(SIGUSR1, on_sigusr1, &server);
 		g_unix_signal_add(SIGUSR2, on_sigusr2, &server);
+		g_unix_signal_add(SIGWINCH, on_sigwinch, &server);
 		for (guint i = 0; i < server.listeners->len; i++)
 			listener_accept(g_ptr_array_index(server.listeners, i));
 		g_main_loop_run(server.loop);

@@ -35,6 +35,7 @@ from daemon_harness import Daemon, make_disk, guest_body, pid_alive, wait_for  #
                      "run through meson test (FAKE_QMP and COLOCTLD are not set)")
 class ColoModeWatchdog(unittest.TestCase):
     fake_extra = ""
+    wait_protected = True
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="coloctl-colofault-")
@@ -58,7 +59,7 @@ class ColoModeWatchdog(unittest.TestCase):
         r = self.d.post("/v1/guests", guest_body("g", disk, protect=True, net="none"))
         self.assertEqual(r.status, 201, r)
         self.assertEqual(self.d.post("/v1/guests/g/start").status, 202)
-        if not self.fake_extra:
+        if self.wait_protected:
             self.d.wait_state("g", "protected", 60)
 
     def tearDown(self):
@@ -198,6 +199,7 @@ class ColoInitialMigration(ColoModeWatchdog):
     controller samples only then; the in-band queue behind it stalls too."""
 
     fake_extra = "[name g-primary]\nhang=query-migrate\n"
+    wait_protected = False
     test_secondary_leaves_colo = test_primary_leaves_colo = None
     test_checkpoint_never_ends = None
 
@@ -239,6 +241,7 @@ class ColoRestartWhileSyncing(ColoModeWatchdog):
 
     # the disk mirror stays short of ready for a minute: the restart lands in it
     fake_extra = "[name g-primary]\nmirror-ready-ms=60000\n"
+    wait_protected = False
     test_secondary_leaves_colo = test_primary_leaves_colo = None
     test_checkpoint_never_ends = None
 
@@ -274,6 +277,38 @@ class ColoRestartWhileSyncing(ColoModeWatchdog):
         self.assertEqual(self.d.post("/v1/guests/g/stop").status, 202)
         self.d.wait_state("g", "stopped", 30)
         self.assertEqual(self.colo_files(), [])
+
+
+class ColoReplicationIoError(ColoModeWatchdog):
+    """The primary's quorum reports its replication child bad (QUORUM_REPORT_BAD on
+    colo-repl0: its writes no longer reach the secondary's disk). The secondary's copy
+    is falling behind, so it goes; the primary keeps the guest. The fake sends the event
+    on SIGWINCH, as QEMU does when the NBD connection to the secondary fails a write."""
+
+    fake_extra = ('[name g-primary]\nevents-on-sigwinch=QUORUM_REPORT_BAD:'
+                  '{"type":"write","error":"Input/output error","node-name":"colo-repl0",'
+                  '"sector-num":2048,"sectors-count":8}\n')
+    test_secondary_leaves_colo = test_primary_leaves_colo = None
+    test_checkpoint_never_ends = None
+
+    def test_replication_write_error(self):
+        before = self.members()
+        last = self.d.last_event_id()
+        os.kill(before["primary"]["pid"], signal.SIGWINCH)
+        f = wait_for("failover", lambda: (self.d.get("/v1/guests/g/failovers")
+                                          .json()["failovers"] or [None])[-1], 30)
+        self.d.wait_state("g", "running", 30)
+        lost = [e for e in self.d.events(after=last) if e["kind"] == "colo-lost"]
+        self.assertEqual(len(lost), 1)
+        self.assertEqual(lost[0]["detail"]["cause"], "replication-io-error")
+        self.assertEqual(lost[0]["detail"]["data"]["sector-num"], 2048)
+        self.assertTrue(f["ok"], f)
+        self.assertEqual((f["cause"], f["lost_role"]), ("replication-io-error", "secondary"))
+        wait_for("secondary fenced", lambda: not pid_alive(before["secondary"]["pid"]), 10)
+        self.assertEqual(self.store_members(), [("primary", before["primary"]["pid"])])
+        self.assertEqual(self.colo_files(), [])
+        self.assertEqual(self.d.post("/v1/guests/g/protect", {}).status, 202)
+        self.d.wait_state("g", "protected", 60)
 
 
 if __name__ == "__main__":
