@@ -702,15 +702,18 @@ cc_colo_failover(CcColo *self, const gchar *lost, const gchar *cause, GError **e
 	gint keep = 1 - which;
 	if (self->state == CC_COLO_PROTECTED) {
 		/* a member that does not answer cannot take over; the other one is fenced
-		 * first, so refusing here is what keeps the guest alive */
+		 * first, so refusing here is what keeps the guest alive. The watchdog calls
+		 * a member hung after hang-ms; one already late by half of that is refused
+		 * here, as it is more likely hanging than slow. */
 		gint64 silent_ms =
 			(g_get_monotonic_time() - self->health[keep].last_reply_us) / 1000;
-		if (silent_ms > (gint64)self->params.hang_ms) {
+		if (silent_ms > (gint64)self->params.hang_ms / 2) {
 			g_set_error(error, COLO_ERROR, COLO_ERROR_CONFLICT,
 				    "cannot fail over guest %s to its %s %s: its monitor has not "
-				    "answered for %" G_GINT64_FORMAT " ms",
+				    "answered for %" G_GINT64_FORMAT " ms (hang-ms %u)",
 				    self->guest, cc_colo_roles[keep],
-				    cc_qemu_get_name(self->member[keep]), silent_ms);
+				    cc_qemu_get_name(self->member[keep]), silent_ms,
+				    self->params.hang_ms);
 			return FALSE;
 		}
 		cc_colo_failover_start(self, which, cause, NULL);

@@ -36,6 +36,7 @@ from daemon_harness import Daemon, make_disk, guest_body, pid_alive, wait_for  #
 class ColoModeWatchdog(unittest.TestCase):
     fake_extra = ""
     wait_protected = True
+    hang_ms = 1500
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="coloctl-colofault-")
@@ -48,12 +49,12 @@ class ColoModeWatchdog(unittest.TestCase):
             f.write("[qemu]\nbinary=%s\n" % os.environ["FAKE_QMP"])
             f.write("[timeouts]\nquit-ms=2000\nexit-ms=2000\nterm-ms=1000\nkill-ms=2000\n"
                     "query-ms=2000\n")
-            # port-base apart from the real COLO test's, which may run beside this one
-            # the fake's NBD server listens nowhere: no link probe (test_colo.py cuts
-            # a real link)
-            f.write("[colo]\nwatchdog-ms=100\nhang-ms=1500\ncheckpoint-hang-ms=2000\n"
-                    "link-probe-ms=0\nauto-reprotect=false\n"
-                    "port-base=%d\n" % (48000 + (os.getpid() % 200) * 4))
+            # the fake's NBD server listens nowhere: no link probe (test_colo.py cuts a
+            # real link); port-base apart from the real COLO test's
+            f.write("[colo]\nwatchdog-ms=100\nhang-ms=%d\ncheckpoint-hang-ms=%d\n"
+                    "link-probe-ms=0\nauto-reprotect=false\nport-base=%d\n"
+                    % (self.hang_ms, max(self.hang_ms, 2000),
+                       48000 + (os.getpid() % 200) * 4))
         self.d.start()
         disk = make_disk(self.tmp, mib=16)
         r = self.d.post("/v1/guests", guest_body("g", disk, protect=True, net="none"))
@@ -309,6 +310,39 @@ class ColoReplicationIoError(ColoModeWatchdog):
         self.assertEqual(self.colo_files(), [])
         self.assertEqual(self.d.post("/v1/guests/g/protect", {}).status, 202)
         self.d.wait_state("g", "protected", 60)
+
+
+class ColoFailoverRefused(ColoModeWatchdog):
+    """A failover asked for on demand that would keep a member whose monitor is late by
+    more than half of hang-ms is refused (409): the other member would be fenced first
+    and nothing might run the guest. The watchdog then finds that member hung on its
+    own and fails over the other way. The fake primary never answers
+    query-colo-status, which only the watchdog sends."""
+
+    fake_extra = "[name g-primary]\nhang=query-colo-status\n"
+    hang_ms = 4000
+    test_secondary_leaves_colo = test_primary_leaves_colo = None
+    test_checkpoint_never_ends = None
+
+    def test_refused_then_detected(self):
+        before = self.members()
+        wait_for("primary late", lambda: self.d.get("/v1/guests/g").json()["protection"]
+                 ["health"]["primary"]["last_reply_ms_ago"] > self.hang_ms / 2 + 100, 30)
+        r = self.d.post("/v1/guests/g/failover", {"to": "primary"})
+        self.assertEqual(r.status, 409, r)
+        self.assertEqual(r.json()["code"], "conflict")
+        self.assertIn("its monitor has not answered for", r.json()["detail"])
+        # nothing was touched: both members run, the pair is still protected
+        self.assertTrue(pid_alive(before["secondary"]["pid"]))
+        self.assertEqual(self.d.get("/v1/guests/g/failovers").json()["failovers"], [])
+        # at hang-ms the watchdog calls the primary hung: the secondary takes over
+        f = wait_for("failover", lambda: (self.d.get("/v1/guests/g/failovers")
+                                          .json()["failovers"] or [None])[-1], 30)
+        self.assertTrue(f["ok"], f)
+        self.assertEqual((f["cause"], f["lost_role"]), ("qmp-deadline", "primary"))
+        wait_for("primary fenced", lambda: not pid_alive(before["primary"]["pid"]), 10)
+        self.d.wait_state("g", "running", 30)
+        self.assertEqual(self.store_members(), [("primary", before["secondary"]["pid"])])
 
 
 if __name__ == "__main__":
