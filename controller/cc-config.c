@@ -36,6 +36,7 @@ static const gchar *const colo_keys[] = {"watchdog-ms",
 					 "qemu-img",
 					 "link-probe-ms",
 					 "reprotect-delay-ms",
+					 "reprotect-retry-max-ms",
 					 NULL};
 
 typedef struct {
@@ -104,6 +105,7 @@ cc_config_new_defaults(void)
 	config->colo_port_base = 47000;
 	config->colo_link_probe_ms = 1000;
 	config->colo_reprotect_delay_ms = 1000;
+	config->colo_reprotect_retry_max_ms = 300000;
 	config->colo_auto_reprotect = TRUE;
 	config->colo_qemu_img = g_strdup("qemu-img");
 	return config;
@@ -408,7 +410,9 @@ cc_config_load_colo(CcConfig *config, GKeyFile *kf, const gchar *path, GError **
 	    !cc_config_uint(kf, path, "colo", "link-probe-ms", 600000, &config->colo_link_probe_ms,
 			    error) ||
 	    !cc_config_uint(kf, path, "colo", "reprotect-delay-ms", 3600000,
-			    &config->colo_reprotect_delay_ms, error))
+			    &config->colo_reprotect_delay_ms, error) ||
+	    !cc_config_uint(kf, path, "colo", "reprotect-retry-max-ms", 86400000,
+			    &config->colo_reprotect_retry_max_ms, error))
 		return FALSE;
 	if (config->colo_watchdog_ms < 10)
 		return cc_config_fail(error, path, "colo", "watchdog-ms", "at least 10");

@@ -31,6 +31,8 @@ typedef struct {
 	CcColo *colo;           /* while protected or syncing */
 	guint reprotect_id;     /* an automatic re-protection is due */
 	gchar *reprotect_host;  /* where the lost member ran */
+	guint reprotect_attempts; /* automatic re-protections failed in a row */
+	gboolean reprotect_auto;  /* the protect under way is an automatic one */
 	guint stopping;         /* members still climbing the ladder */
 	gboolean committing;    /* a promoted secondary still commits its overlay */
 	gboolean stop_pending;  /* a stop waits for that commit */
@@ -835,6 +837,8 @@ cc_engine_stop_pair(CcEngine *self, CcGuest *guest, gboolean force)
 		g_source_remove(guest->reprotect_id);
 		guest->reprotect_id = 0;
 	}
+	guest->reprotect_attempts = 0;
+	guest->reprotect_auto = FALSE;
 	if (guest->colo != NULL) {
 		const CcPairSpec *spec = cc_colo_get_spec(guest->colo);
 		const gchar *files[] = {spec->secondary_disk, spec->active_disk, spec->hidden_disk,
@@ -1313,6 +1317,8 @@ cc_engine_colo_event_cb(CcColo *colo, const gchar *kind, JsonObject *detail, gpo
 
 	cc_engine_record(self, guest->name, NULL, kind, json_object_ref(detail));
 	if (g_strcmp0(kind, "protected") == 0) {
+		guest->reprotect_attempts = 0;
+		guest->reprotect_auto = FALSE;
 		cc_engine_pair_set(self, guest->name, "protected", NULL, NULL);
 		cc_engine_set_state_logged(self, guest->name, "protected", NULL);
 	} else if (g_strcmp0(kind, "colo-lost") == 0) {
@@ -1326,6 +1332,41 @@ cc_engine_colo_event_cb(CcColo *colo, const gchar *kind, JsonObject *detail, gpo
 }
 
 static gboolean cc_engine_reprotect_cb(gpointer user_data);
+
+/* the next automatic re-protection: reprotect-delay-ms after a failover; after a failed
+ * attempt twice the wait before it, at most reprotect-retry-max-ms (0: no retry) */
+static void
+cc_engine_reprotect_later(CcEngine *self, CcGuest *guest, const gchar *host, const gchar *error)
+{
+	guint64 delay = self->config->colo_reprotect_delay_ms;
+	guint64 max = self->config->colo_reprotect_retry_max_ms;
+	JsonObject *d;
+
+	if (guest->reprotect_attempts > 0) {
+		if (max == 0) {
+			d = json_object_new();
+			json_object_set_int_member(d, "attempts", guest->reprotect_attempts);
+			json_object_set_string_member(d, "error", error);
+			cc_engine_record(self, guest->name, NULL, "reprotect-gave-up", d);
+			return;
+		}
+		delay = MAX(delay, 100);
+		for (guint i = 0; i < guest->reprotect_attempts && delay < max; i++)
+			delay *= 2;
+		delay = MIN(delay, max);
+		d = json_object_new();
+		json_object_set_int_member(d, "attempt", guest->reprotect_attempts + 1);
+		json_object_set_int_member(d, "delay_ms", (gint64)delay);
+		json_object_set_string_member(d, "error", error);
+		if (host != NULL)
+			json_object_set_string_member(d, "host", host);
+		cc_engine_record(self, guest->name, NULL, "reprotect-scheduled", d);
+	}
+	g_free(guest->reprotect_host);
+	guest->reprotect_host = g_strdup(host);
+	guest->reprotect_id = g_timeout_add((guint)delay, cc_engine_reprotect_cb, guest);
+	cc_engine_changed(self);
+}
 
 static void
 cc_engine_record_failover(CcEngine *self, CcGuest *guest, JsonObject *detail, gboolean ok)
@@ -1577,13 +1618,18 @@ cc_engine_colo_finished_cb(CcColo *colo, CcQemu *survivor, JsonObject *detail, g
 		return;
 	}
 	cc_engine_set_state_logged(self, guest->name, "running", reason);
-	if (failover && pair != NULL && pair->auto_reprotect && self->config->colo_auto_reprotect &&
+	if (pair != NULL && pair->auto_reprotect && self->config->colo_auto_reprotect &&
 	    guest->reprotect_id == 0) {
-		g_free(guest->reprotect_host);
-		guest->reprotect_host = g_steal_pointer(&lost_host);
-		guest->reprotect_id = g_timeout_add(self->config->colo_reprotect_delay_ms,
-						    cc_engine_reprotect_cb, guest);
+		if (failover) {
+			guest->reprotect_attempts = 0;
+			cc_engine_reprotect_later(self, guest, lost_host, NULL);
+		} else if (guest->reprotect_auto) {
+			/* an automatic re-protection failed on its way: try again later */
+			guest->reprotect_attempts++;
+			cc_engine_reprotect_later(self, guest, lost_host, reason);
+		}
 	}
+	guest->reprotect_auto = FALSE;
 }
 
 /* the pair's topology spec; its strings live in @keep */
@@ -1754,10 +1800,19 @@ cc_engine_reprotect_cb(gpointer user_data)
 	g_autofree gchar *host = g_steal_pointer(&guest->reprotect_host);
 
 	guest->reprotect_id = 0;
+	guest->reprotect_auto = TRUE;
 	if (!cc_engine_protect(self, guest->name, NULL, 0, host, -1, &error)) {
+		g_autoptr(CcStoreGuest) g = cc_store_guest_get(self->store, guest->name, NULL);
 		JsonObject *d = json_object_new();
 		json_object_set_string_member(d, "error", error->message);
 		cc_engine_record(self, guest->name, NULL, "reprotect-failed", d);
+		guest->reprotect_auto = FALSE;
+		/* refused at once (say the spare host is not configured now): retry only while
+		 * the guest runs unprotected, as it did when the re-protection was due */
+		if (g != NULL && g_strcmp0(g->state, "running") == 0) {
+			guest->reprotect_attempts++;
+			cc_engine_reprotect_later(self, guest, host, error->message);
+		}
 	}
 	return G_SOURCE_REMOVE;
 }
@@ -1776,6 +1831,11 @@ cc_engine_guest_protect(CcEngine *self, const gchar *name, JsonObject *req, GErr
 	if (guest != NULL && guest->reprotect_id != 0) {
 		g_source_remove(guest->reprotect_id);
 		guest->reprotect_id = 0;
+	}
+	/* a protect asked for replaces any automatic one, and its retries */
+	if (guest != NULL) {
+		guest->reprotect_attempts = 0;
+		guest->reprotect_auto = FALSE;
 	}
 	if (!cc_engine_protect(self, name, host, ckpt, NULL, auto_rp, error))
 		return NULL;
@@ -1904,6 +1964,10 @@ cc_engine_protection_json(CcEngine *self, const gchar *name)
 		json_object_set_int_member(o, "checkpoint_ms", pair->checkpoint_ms);
 	json_object_set_boolean_member(o, "auto_reprotect",
 				       pair->auto_reprotect && self->config->colo_auto_reprotect);
+	if (guest != NULL && guest->reprotect_attempts > 0) {
+		json_object_set_int_member(o, "reprotect_failures", guest->reprotect_attempts);
+		json_object_set_boolean_member(o, "reprotect_scheduled", guest->reprotect_id != 0);
+	}
 	json_object_set_int_member(o, "failovers", failovers != NULL ? failovers->len : 0);
 	if (!json_object_has_member(o, "last_failover") && failovers != NULL &&
 	    failovers->len > 0) {

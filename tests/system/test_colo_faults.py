@@ -37,6 +37,10 @@ class ColoModeWatchdog(unittest.TestCase):
     fake_extra = ""
     wait_protected = True
     hang_ms = 1500
+    auto_reprotect = False
+    daemon_extra = ""
+    colo_extra = ""
+    guest_extra = {}
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="coloctl-colofault-")
@@ -52,12 +56,15 @@ class ColoModeWatchdog(unittest.TestCase):
             # the fake's NBD server listens nowhere: no link probe (test_colo.py cuts a
             # real link); port-base apart from the real COLO test's
             f.write("[colo]\nwatchdog-ms=100\nhang-ms=%d\ncheckpoint-hang-ms=%d\n"
-                    "link-probe-ms=0\nauto-reprotect=false\nport-base=%d\n"
+                    "link-probe-ms=0\nauto-reprotect=%s\nport-base=%d\n"
                     % (self.hang_ms, max(self.hang_ms, 2000),
-                       48000 + (os.getpid() % 200) * 4))
+                       "true" if self.auto_reprotect else "false",
+                       48000 + (os.getpid() % 200) * 4) + self.colo_extra)
+            f.write(self.daemon_extra % {"dir": getattr(self, "wrapper_dir", "")})
         self.d.start()
         disk = make_disk(self.tmp, mib=16)
-        r = self.d.post("/v1/guests", guest_body("g", disk, protect=True, net="none"))
+        r = self.d.post("/v1/guests", guest_body("g", disk, protect=True, net="none",
+                                                 **self.guest_extra))
         self.assertEqual(r.status, 201, r)
         self.assertEqual(self.d.post("/v1/guests/g/start").status, 202)
         if self.wait_protected:
@@ -343,6 +350,74 @@ class ColoFailoverRefused(ColoModeWatchdog):
         wait_for("primary fenced", lambda: not pid_alive(before["primary"]["pid"]), 10)
         self.d.wait_state("g", "running", 30)
         self.assertEqual(self.store_members(), [("primary", before["secondary"]["pid"])])
+
+
+class ColoReprotectRetry(ColoModeWatchdog):
+    """An automatic re-protection that fails is tried again, each wait twice the one
+    before (reprotect-delay-ms, then up to reprotect-retry-max-ms), until the spare
+    host works again. Host b's QEMU binary is a wrapper that fails while a flag file
+    exists, as a host whose QEMU cannot start would."""
+
+    auto_reprotect = True
+    colo_extra = "reprotect-delay-ms=200\nreprotect-retry-max-ms=1600\n"
+    daemon_extra = ("[host a]\naddress=127.0.0.1\n"
+                    "[host b]\naddress=127.0.0.1\nqemu-binary=%(dir)s/qemu-b\n")
+    guest_extra = {"host": "a"}
+    test_secondary_leaves_colo = test_primary_leaves_colo = None
+    test_checkpoint_never_ends = None
+
+    def setUp(self):
+        tmp = tempfile.mkdtemp(prefix="coloctl-wrapper-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        self.flag = os.path.join(tmp, "host-b-down")
+        self.wrapper_dir = tmp
+        wrapper = os.path.join(tmp, "qemu-b")
+        with open(wrapper, "w") as f:
+            f.write("#!/bin/sh\nif [ -e %s ]; then\n"
+                    "\techo 'coloctl test: host b is down' >&2\n\texit 1\nfi\n"
+                    "exec %s \"$@\"\n" % (self.flag, os.environ["FAKE_QMP"]))
+        os.chmod(wrapper, 0o755)
+        super().setUp()
+
+    def test_retries_until_the_spare_host_works(self):
+        before = self.members()
+        self.assertEqual(before["secondary"]["host"], "b")
+        with open(self.flag, "w"):
+            pass
+        last = self.d.last_event_id()
+        os.kill(before["secondary"]["pid"], signal.SIGKILL)
+
+        def scheduled():
+            return [e["detail"] for e in self.d.events(after=last)
+                    if e["kind"] == "reprotect-scheduled"]
+        wait_for("two retries", lambda: len(scheduled()) >= 2, 30)
+        tries = scheduled()
+        self.assertEqual([t["attempt"] for t in tries[:2]], [2, 3])
+        self.assertEqual([t["delay_ms"] for t in tries[:2]], [400, 800])
+        self.assertIn("host b is down", tries[0]["error"])
+        self.assertEqual(tries[0]["host"], "b")
+        g = self.d.get("/v1/guests/g").json()
+        self.assertIn(g["state"], ("running", "syncing"))
+        self.assertGreaterEqual(g["protection"]["reprotect_failures"], 2)
+        env = dict(os.environ, COLOCTL_RUNTIME_DIR=self.d.runtime_dir)
+        out = subprocess.run([os.environ["COLOCTL"], "show", "g"], env=env, text=True,
+                             capture_output=True, timeout=30).stdout
+        self.assertRegex(out, r"Auto-reprotect: +yes, \d+ attempts failed, "
+                              r"next one scheduled", out)
+        # the spare host works again: the next attempt protects the guest
+        os.unlink(self.flag)
+        self.d.wait_state("g", "protected", 30)
+        g = self.d.get("/v1/guests/g").json()
+        self.assertEqual(g["protection"]["failovers"], 1)
+        # a success starts the count again
+        self.assertNotIn("reprotect_failures", g["protection"])
+        after = self.members()
+        self.assertEqual(after["primary"]["pid"], before["primary"]["pid"])
+        self.assertEqual(after["secondary"]["host"], "b")
+        # the failed attempts left no disk or overlay behind
+        self.assertEqual(len(self.colo_files()), 3)
+        kinds = [e["kind"] for e in self.d.events(after=last)]
+        self.assertGreaterEqual(kinds.count("protect-started"), 3)
 
 
 if __name__ == "__main__":

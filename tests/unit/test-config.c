@@ -68,13 +68,14 @@ test_config_colo(void)
 		write_conf(dir, "[colo]\nwatchdog-ms=50\nhang-ms=700\ncheckpoint-hang-ms=9000\n"
 				"checkpoint-ms=1500\nsync-timeout-s=30\nport-base=50000\n"
 				"auto-reprotect=false\nqemu-img=/opt/qemu-img\nlink-probe-ms=0\n"
-				"reprotect-delay-ms=2500\n");
+				"reprotect-delay-ms=2500\nreprotect-retry-max-ms=60000\n");
 	g_autoptr(CcConfig) config = NULL;
 	g_autoptr(CcConfig) defaults = cc_config_new_defaults();
 	g_autoptr(GError) error = NULL;
 
 	g_assert_cmpuint(defaults->colo_hang_ms, ==, 2000);
 	g_assert_cmpuint(defaults->colo_reprotect_delay_ms, ==, 1000);
+	g_assert_cmpuint(defaults->colo_reprotect_retry_max_ms, ==, 300000);
 	g_assert_true(defaults->colo_auto_reprotect);
 	config = cc_config_load(path, &error);
 	g_assert_no_error(error);
@@ -88,6 +89,7 @@ test_config_colo(void)
 	g_assert_cmpstr(config->colo_qemu_img, ==, "/opt/qemu-img");
 	g_assert_cmpuint(config->colo_link_probe_ms, ==, 0);
 	g_assert_cmpuint(config->colo_reprotect_delay_ms, ==, 2500);
+	g_assert_cmpuint(config->colo_reprotect_retry_max_ms, ==, 60000);
 	g_unlink(path);
 	g_rmdir(dir);
 }
@@ -111,6 +113,8 @@ test_config_errors(void)
 		{"[colo]\nport-base=80\n", "[colo] port-base: at least 1024"},
 		{"[colo]\nauto-reprotect=maybe\n", "[colo] auto-reprotect: must be true or false"},
 		{"[colo]\nreprotect-delay-ms=soon\n", "[colo] reprotect-delay-ms: must be a whole"},
+		{"[colo]\nreprotect-retry-max-ms=-1\n",
+		 "[colo] reprotect-retry-max-ms: must be a whole"},
 		{"[colo]\nspare=b\n", "[colo] spare: unknown key"},
 		{"not a key file", "coloctld.conf"},
 	};
