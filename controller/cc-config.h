@@ -40,7 +40,7 @@ typedef struct {
 	guint colo_port_base;
 	guint colo_link_probe_ms; /* 0: no replication link probe */
 	gboolean colo_auto_reprotect;
-	guint colo_reprotect_delay_ms; /* from a failover to the automatic re-protection */
+	guint colo_reprotect_delay_ms;     /* from a failover to the automatic re-protection */
 	guint colo_reprotect_retry_max_ms; /* longest wait between failed attempts; 0: no retry */
 	gchar *colo_qemu_img;
 	/* [api] */

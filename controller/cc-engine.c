@@ -25,19 +25,19 @@
 typedef struct {
 	CcEngine *engine; /* unowned */
 	gchar *name;
-	CcQemu *member;         /* the primary; nullable */
-	CcMigration *migration; /* while one runs */
-	CcQemu *secondary;      /* while protected or syncing */
-	CcColo *colo;           /* while protected or syncing */
-	guint reprotect_id;     /* an automatic re-protection is due */
-	gchar *reprotect_host;  /* where the lost member ran */
+	CcQemu *member;           /* the primary; nullable */
+	CcMigration *migration;   /* while one runs */
+	CcQemu *secondary;        /* while protected or syncing */
+	CcColo *colo;             /* while protected or syncing */
+	guint reprotect_id;       /* an automatic re-protection is due */
+	gchar *reprotect_host;    /* where the lost member ran */
 	guint reprotect_attempts; /* automatic re-protections failed in a row */
 	gboolean reprotect_auto;  /* the protect under way is an automatic one */
-	guint stopping;         /* members still climbing the ladder */
-	gboolean committing;    /* a promoted secondary still commits its overlay */
-	gboolean stop_pending;  /* a stop waits for that commit */
-	gboolean unprotecting;  /* the pair ends on request: its record goes with it */
-	GStrv stop_files;       /* a stopping pair's secondary disk and overlays */
+	guint stopping;           /* members still climbing the ladder */
+	gboolean committing;      /* a promoted secondary still commits its overlay */
+	gboolean stop_pending;    /* a stop waits for that commit */
+	gboolean unprotecting;    /* the pair ends on request: its record goes with it */
+	GStrv stop_files;         /* a stopping pair's secondary disk and overlays */
 } CcGuest;
 
 struct _CcEngine {

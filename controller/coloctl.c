@@ -1439,13 +1439,13 @@ coloctl_print_protection(JsonObject *guest)
 	coloctl_table_add(table, "Auto-reprotect:");
 	if (coloctl_json_number(p, "reprotect_failures", &n)) {
 		g_autofree gchar *on = coloctl_json_display(p, "auto_reprotect");
-		coloctl_table_take(
-			table,
-			g_strdup_printf("%s, %.0f attempt%s failed%s", on, n, n == 1 ? "" : "s",
-					json_object_get_boolean_member_with_default(
-						p, "reprotect_scheduled", FALSE)
-						? ", next one scheduled"
-						: ""));
+		coloctl_table_take(table,
+				   g_strdup_printf("%s, %.0f attempt%s failed%s", on, n,
+						   n == 1 ? "" : "s",
+						   json_object_get_boolean_member_with_default(
+							   p, "reprotect_scheduled", FALSE)
+							   ? ", next one scheduled"
+							   : ""));
 	} else {
 		coloctl_table_take(table, coloctl_json_display(p, "auto_reprotect"));
 	}
