@@ -913,6 +913,8 @@ cc_engine_guest_delete(CcEngine *self, const gchar *name, GError **error)
 {
 	static const gchar *const deletable[] = {"defined", "stopped", "failed", NULL};
 	g_autoptr(CcStoreGuest) g = cc_store_guest_get(self->store, name, error);
+	g_autofree gchar *run = NULL;
+	JsonObject *detail = NULL;
 	CcGuest *guest;
 
 	if (g == NULL)
@@ -926,10 +928,17 @@ cc_engine_guest_delete(CcEngine *self, const gchar *name, GError **error)
 			    "guest %s has a stuck member process; it stays quarantined", name);
 		return FALSE;
 	}
+	run = cc_store_guest_get_run_disk(self->store, name);
 	if (!cc_store_guest_delete(self->store, name, error))
 		return FALSE;
 	g_hash_table_remove(self->guests, name);
-	cc_engine_record(self, name, NULL, "guest-deleted", NULL);
+	/* a disk a failover left the guest on holds its latest writes: it stays, and the
+	 * event says where (the guest's own disk is the user's, and stays too) */
+	if (run != NULL && g_strcmp0(run, g->disk) != 0) {
+		detail = json_object_new();
+		json_object_set_string_member(detail, "disk_kept", run);
+	}
+	cc_engine_record(self, name, NULL, "guest-deleted", detail);
 	return TRUE;
 }
 

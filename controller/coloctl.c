@@ -985,18 +985,31 @@ coloctl_cmd_delete(Coloctl *self, const ColoctlCommand *cmd, gint argc, gchar **
 		   GError **error)
 {
 	g_autofree gchar *path = NULL;
+	g_autofree gchar *run_disk = NULL;
 	g_autoptr(ColoctlReply) reply = NULL;
+	g_autoptr(ColoctlReply) before = NULL;
 
 	if (!coloctl_parse_command(cmd, NULL, &argc, &argv, 1, 1, error))
 		return FALSE;
 	if (!coloctl_check_name(argv[1], error))
 		return FALSE;
 	path = coloctl_guest_path(argv[1], NULL);
+	/* the disk a failover left the guest on outlives it: say where it is */
+	before = coloctl_request(self, "GET", path, NULL, NULL);
+	if (before != NULL && before->json != NULL && JSON_NODE_HOLDS_OBJECT(before->json)) {
+		JsonObject *g = json_node_get_object(before->json);
+		const gchar *run = coloctl_json_string(g, "run_disk");
+		if (run != NULL && g_strcmp0(run, coloctl_json_string(g, "disk")) != 0)
+			run_disk = g_strdup(run);
+	}
 	reply = coloctl_request(self, "DELETE", path, NULL, error);
 	if (reply == NULL)
 		return FALSE;
 	if (self->json)
 		coloctl_print_raw(reply);
+	else if (run_disk != NULL)
+		g_print("Deleted guest '%s'; its disk since the last failover is kept at %s\n",
+			argv[1], run_disk);
 	else
 		g_print("Deleted guest '%s'\n", argv[1]);
 	return TRUE;

@@ -197,6 +197,17 @@ class ColoModeWatchdog(unittest.TestCase):
         # overlays stay
         self.assertEqual(len(self.colo_files()), 3)
         self.assertIn(os.path.basename(g["run_disk"]), self.colo_files())
+        # deleting the guest keeps the disk it runs from, and says where it is
+        last = self.d.last_event_id()
+        env = dict(os.environ, COLOCTL_RUNTIME_DIR=self.d.runtime_dir)
+        p = subprocess.run([os.environ["COLOCTL"], "delete", "g"], env=env, text=True,
+                           capture_output=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout, "Deleted guest 'g'; its disk since the last failover is "
+                         "kept at %s\n" % g["run_disk"])
+        self.assertTrue(os.path.exists(g["run_disk"]))
+        deleted = [e for e in self.d.events(after=last) if e["kind"] == "guest-deleted"]
+        self.assertEqual(deleted[0]["detail"], {"disk_kept": g["run_disk"]})
 
 
 class ColoInitialMigration(ColoModeWatchdog):
