@@ -71,6 +71,39 @@ cc_guest_drop_colo(CcGuest *guest)
 	}
 }
 
+/* no automatic re-protection is due any more, and failed attempts count from 0 again */
+static void
+cc_guest_reprotect_cancel(CcGuest *guest)
+{
+	if (guest->reprotect_id != 0) {
+		g_source_remove(guest->reprotect_id);
+		guest->reprotect_id = 0;
+	}
+	guest->reprotect_attempts = 0;
+	guest->reprotect_auto = FALSE;
+}
+
+/* TRUE when @path was there and is gone; a failure other than "not there" is logged */
+static gboolean
+cc_engine_remove_file(const gchar *guest_name, const gchar *path)
+{
+	if (path == NULL)
+		return FALSE;
+	if (unlink(path) == 0)
+		return TRUE;
+	if (errno != ENOENT)
+		g_warning("guest %s: cannot remove %s: %s", guest_name, path, g_strerror(errno));
+	return FALSE;
+}
+
+/* the files coloctld made for a pair's secondary: its disk and both overlays */
+static GStrv
+cc_engine_secondary_files(const CcPairSpec *spec)
+{
+	const gchar *files[] = {spec->secondary_disk, spec->active_disk, spec->hidden_disk, NULL};
+	return g_strdupv((gchar **)files);
+}
+
 static void
 cc_guest_free(CcGuest *guest)
 {
@@ -812,13 +845,10 @@ cc_engine_stop_pair_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	cc_engine_drop_member(self, guest, &guest->secondary, CC_ROLE_SECONDARY);
 	/* both members are down: the next start resyncs a new secondary from the primary's
 	 * disk, so the old secondary's files are of no use. After a failed stop they stay. */
-	for (guint i = 0; guest->stop_files != NULL && guest->stop_files[i] != NULL; i++) {
-		if (g_object_get_data(G_OBJECT(self), "cc-stop-error") != NULL)
-			break;
-		if (unlink(guest->stop_files[i]) != 0 && errno != ENOENT)
-			g_warning("guest %s: cannot remove %s: %s", guest_name,
-				  guest->stop_files[i], g_strerror(errno));
-	}
+	for (guint i = 0; guest->stop_files != NULL && guest->stop_files[i] != NULL &&
+			  g_object_get_data(G_OBJECT(self), "cc-stop-error") == NULL;
+	     i++)
+		cc_engine_remove_file(guest_name, guest->stop_files[i]);
 	g_clear_pointer(&guest->stop_files, g_strfreev);
 	if (g_object_get_data(G_OBJECT(self), "cc-stop-error") != NULL)
 		cc_engine_set_state_logged(self, guest_name, "failed",
@@ -833,18 +863,10 @@ static void
 cc_engine_stop_pair(CcEngine *self, CcGuest *guest, gboolean force)
 {
 	CcQemu *members[] = {guest->member, guest->secondary};
-	if (guest->reprotect_id != 0) {
-		g_source_remove(guest->reprotect_id);
-		guest->reprotect_id = 0;
-	}
-	guest->reprotect_attempts = 0;
-	guest->reprotect_auto = FALSE;
+	cc_guest_reprotect_cancel(guest);
 	if (guest->colo != NULL) {
-		const CcPairSpec *spec = cc_colo_get_spec(guest->colo);
-		const gchar *files[] = {spec->secondary_disk, spec->active_disk, spec->hidden_disk,
-					NULL};
 		g_strfreev(guest->stop_files);
-		guest->stop_files = g_strdupv((gchar **)files);
+		guest->stop_files = cc_engine_secondary_files(cc_colo_get_spec(guest->colo));
 	}
 	cc_guest_drop_colo(guest);
 	self->busy++;
@@ -896,10 +918,7 @@ cc_engine_guest_stop(CcEngine *self, const gchar *name, gboolean force, GError *
 		cc_engine_stop_pair(self, guest, force);
 		return cc_engine_guest_json_by_name(self, name, error);
 	}
-	if (guest->reprotect_id != 0) {
-		g_source_remove(guest->reprotect_id);
-		guest->reprotect_id = 0;
-	}
+	cc_guest_reprotect_cancel(guest);
 	self->busy++;
 	if (force)
 		cc_qemu_stop_full_async(guest->member, TRUE, cc_engine_stop_cb, g_object_ref(self));
@@ -1326,8 +1345,7 @@ cc_engine_colo_event_cb(CcColo *colo, const gchar *kind, JsonObject *detail, gpo
 
 	cc_engine_record(self, guest->name, NULL, kind, json_object_ref(detail));
 	if (g_strcmp0(kind, "protected") == 0) {
-		guest->reprotect_attempts = 0;
-		guest->reprotect_auto = FALSE;
+		cc_guest_reprotect_cancel(guest);
 		cc_engine_pair_set(self, guest->name, "protected", NULL, NULL);
 		cc_engine_set_state_logged(self, guest->name, "protected", NULL);
 	} else if (g_strcmp0(kind, "colo-lost") == 0) {
@@ -1442,11 +1460,8 @@ cc_engine_commit_done(CcCommitWatch *w, const gchar *kind, const gchar *error)
 		const gchar *files[] = {w->overlay, w->hidden};
 		JsonArray *removed = json_array_new();
 		for (guint i = 0; i < G_N_ELEMENTS(files); i++) {
-			if (unlink(files[i]) == 0)
+			if (cc_engine_remove_file(w->name, files[i]))
 				json_array_add_string_element(removed, files[i]);
-			else if (errno != ENOENT)
-				g_warning("guest %s: cannot remove %s: %s", w->name, files[i],
-					  g_strerror(errno));
 		}
 		json_object_set_array_member(d, "removed", removed);
 	}
@@ -1579,24 +1594,18 @@ cc_engine_colo_finished_cb(CcColo *colo, CcQemu *survivor, JsonObject *detail, g
 			   g_strcmp0(old_run, cc_colo_get_spec(colo)->secondary_disk) != 0) {
 			/* the fenced primary ran from a disk an earlier failover made: the
 			 * survivor has the guest's disk now. A disk the user gave stays. */
-			if (unlink(old_run) != 0 && errno != ENOENT)
-				g_warning("guest %s: cannot remove %s: %s", guest->name, old_run,
-					  g_strerror(errno));
+			cc_engine_remove_file(guest->name, old_run);
 		}
 	} else {
-		const CcPairSpec *spec = cc_colo_get_spec(colo);
-		const gchar *files[] = {spec->secondary_disk, spec->active_disk, spec->hidden_disk};
+		g_auto(GStrv) files = cc_engine_secondary_files(cc_colo_get_spec(colo));
 		if (guest->secondary != NULL)
 			lost_host =
 				g_strdup(g_object_get_data(G_OBJECT(guest->secondary), "cc-host"));
 		cc_engine_drop_member(self, guest, &guest->secondary, CC_ROLE_SECONDARY);
 		/* the primary keeps the guest: the fenced secondary's copy of the disk holds
 		 * nothing it needs. With nothing left running, the files stay for a person. */
-		for (guint i = 0; survivor != NULL && i < G_N_ELEMENTS(files); i++) {
-			if (files[i] != NULL && unlink(files[i]) != 0 && errno != ENOENT)
-				g_warning("guest %s: cannot remove %s: %s", guest->name, files[i],
-					  g_strerror(errno));
-		}
+		for (guint i = 0; survivor != NULL && files[i] != NULL; i++)
+			cc_engine_remove_file(guest->name, files[i]);
 	}
 	if (failover)
 		reason = g_strdup_printf(
@@ -1837,15 +1846,9 @@ cc_engine_guest_protect(CcEngine *self, const gchar *name, JsonObject *req, GErr
 
 	if (req != NULL && json_object_has_member(req, "auto_reprotect"))
 		auto_rp = json_object_get_boolean_member(req, "auto_reprotect") ? 1 : 0;
-	if (guest != NULL && guest->reprotect_id != 0) {
-		g_source_remove(guest->reprotect_id);
-		guest->reprotect_id = 0;
-	}
 	/* a protect asked for replaces any automatic one, and its retries */
-	if (guest != NULL) {
-		guest->reprotect_attempts = 0;
-		guest->reprotect_auto = FALSE;
-	}
+	if (guest != NULL)
+		cc_guest_reprotect_cancel(guest);
 	if (!cc_engine_protect(self, name, host, ckpt, NULL, auto_rp, error))
 		return NULL;
 	return cc_engine_guest_get(self, name, error);
@@ -1890,10 +1893,8 @@ cc_engine_guest_unprotect(CcEngine *self, const gchar *name, GError **error)
 			    "cannot unprotect guest %s: it is not protected", name);
 		return NULL;
 	}
-	if (guest != NULL && guest->reprotect_id != 0) {
-		g_source_remove(guest->reprotect_id);
-		guest->reprotect_id = 0;
-	}
+	if (guest != NULL)
+		cc_guest_reprotect_cancel(guest);
 	if (guest != NULL && guest->colo != NULL) {
 		if (cc_colo_get_state(guest->colo) != CC_COLO_PROTECTED) {
 			g_set_error(error, COLO_ERROR, COLO_ERROR_CONFLICT,

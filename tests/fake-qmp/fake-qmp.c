@@ -1247,6 +1247,17 @@ server_set_status(FakeServer *server, const gchar *status)
 	server->status = g_strdup(status);
 }
 
+/* out of COLO: query-colo-status says mode none and why; the COLO migration is over */
+static void
+server_leave_colo(FakeServer *server, const gchar *reason)
+{
+	server->colo_last_mode = server->colo_mode;
+	server->colo_mode = "none";
+	server->colo_reason = reason;
+	if (g_strcmp0(server->migration_status, "colo") == 0)
+		server_set_migration_status(server, "completed");
+}
+
 /* ------------------------------------------------------------------------ */
 /* lifecycle: exit and the shutdown-hold wedge                              */
 /* ------------------------------------------------------------------------ */
@@ -1350,11 +1361,7 @@ on_sigusr1(gpointer user_data)
 		return G_SOURCE_CONTINUE;
 	g_printerr("%s[%s]: SIGUSR1: leaving COLO mode %s silently\n", FAKE_QMP_PRGNAME,
 		   server->name, server->colo_mode);
-	server->colo_last_mode = server->colo_mode;
-	server->colo_mode = "none";
-	server->colo_reason = "error";
-	if (g_strcmp0(server->migration_status, "colo") == 0)
-		server_set_migration_status(server, "completed");
+	server_leave_colo(server, "error");
 	return G_SOURCE_CONTINUE;
 }
 
@@ -2261,11 +2268,7 @@ cmd_x_colo_lost_heartbeat(FakeRequest *req, JsonObject *args G_GNUC_UNUSED,
 		/* QEMU 7.2 sent COLO_EXIT when the primary went away; the failover
 		 * resumes the guest, and query-colo-status says it was requested */
 		server->colo_lost = FALSE;
-		server->colo_last_mode = server->colo_mode;
-		server->colo_mode = "none";
-		server->colo_reason = "request";
-		if (g_strcmp0(server->migration_status, "colo") == 0)
-			server_set_migration_status(server, "completed");
+		server_leave_colo(server, "request");
 		if (g_strcmp0(server->status, "running") != 0) {
 			server_set_status(server, "running");
 			server_emit_event(server, "RESUME", NULL);
@@ -2275,12 +2278,8 @@ cmd_x_colo_lost_heartbeat(FakeRequest *req, JsonObject *args G_GNUC_UNUSED,
 
 		json_object_set_string_member(data, "mode", server->colo_mode);
 		json_object_set_string_member(data, "reason", "request");
-		server->colo_last_mode = server->colo_mode;
-		server->colo_mode = "none";
-		server->colo_reason = "request";
 		server_emit_event(server, "COLO_EXIT", data);
-		if (g_strcmp0(server->migration_status, "colo") == 0)
-			server_set_migration_status(server, "completed");
+		server_leave_colo(server, "request");
 	}
 	/* the peer, if it is on this fake, sees its COLO stream end */
 	server_drop_colo_link(server);

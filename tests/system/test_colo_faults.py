@@ -33,7 +33,10 @@ from daemon_harness import Daemon, make_disk, guest_body, pid_alive, wait_for  #
 
 @unittest.skipUnless(os.environ.get("FAKE_QMP") and os.environ.get("COLOCTLD"),
                      "run through meson test (FAKE_QMP and COLOCTLD are not set)")
-class ColoModeWatchdog(unittest.TestCase):
+class ColoFakePair(unittest.TestCase):
+    """A guest protected on two fake QEMUs (same host, --net none); subclasses set
+    the fakes' faults, the [colo] keys and whether setUp waits for "protected"."""
+
     fake_extra = ""
     wait_protected = True
     hang_ms = 1500
@@ -88,6 +91,26 @@ class ColoModeWatchdog(unittest.TestCase):
     def colo_files(self):
         return sorted(os.listdir(os.path.join(self.d.state_dir, "colo")))
 
+    def wait_failover(self):
+        """The first failover's record; on a timeout the last events go to stderr."""
+        try:
+            return wait_for("failover", lambda: (self.d.get("/v1/guests/g/failovers")
+                                                 .json()["failovers"] or [None])[-1], 30)
+        except AssertionError:
+            for e in self.d.events()[-40:]:
+                print(e["kind"], e.get("member"), json.dumps(e.get("detail"))[:300],
+                      file=sys.stderr)
+            raise
+
+    def coloctl(self, *args):
+        env = dict(os.environ, COLOCTL_RUNTIME_DIR=self.d.runtime_dir)
+        return subprocess.run([os.environ["COLOCTL"], *args], env=env, text=True,
+                              capture_output=True, timeout=30)
+
+
+class ColoModeWatchdog(ColoFakePair):
+    """A member leaves COLO without a word, or a checkpoint never ends."""
+
     def break_mode(self, role):
         before = self.members()
         # the secondary's disk and its two overlays, made by qemu-img
@@ -96,8 +119,7 @@ class ColoModeWatchdog(unittest.TestCase):
         self.assertEqual(sorted(before), ["primary", "secondary"])
         last = self.d.last_event_id()
         os.kill(before[role]["pid"], signal.SIGUSR1)
-        f = wait_for("failover", lambda: (self.d.get("/v1/guests/g/failovers")
-                                          .json()["failovers"] or [None])[-1], 30)
+        f = self.wait_failover()
         self.d.wait_state("g", "running", 30)
         events = self.d.events(after=last)
         kinds = [e["kind"] for e in events]
@@ -156,13 +178,10 @@ class ColoModeWatchdog(unittest.TestCase):
         # while it lasts, show says for how long (the deadline is 2 s away)
         wait_for("checkpoint", lambda: self.d.get("/v1/guests/g").json()["protection"]
                  .get("in_checkpoint"), 10)
-        env = dict(os.environ, COLOCTL_RUNTIME_DIR=self.d.runtime_dir)
-        out = subprocess.run([os.environ["COLOCTL"], "show", "g"], env=env, text=True,
-                             capture_output=True, timeout=30).stdout
+        out = self.coloctl("show", "g").stdout
         self.assertRegex(out, r"Checkpoints: +every \d+ ms at most, 0 so far, one under "
                               r"way for \d+ ms")
-        f = wait_for("failover", lambda: (self.d.get("/v1/guests/g/failovers")
-                                          .json()["failovers"] or [None])[-1], 30)
+        f = self.wait_failover()
         self.d.wait_state("g", "running", 30)
         events = self.d.events(after=last)
         kinds = [e["kind"] for e in events]
@@ -199,9 +218,7 @@ class ColoModeWatchdog(unittest.TestCase):
         self.assertIn(os.path.basename(g["run_disk"]), self.colo_files())
         # deleting the guest keeps the disk it runs from, and says where it is
         last = self.d.last_event_id()
-        env = dict(os.environ, COLOCTL_RUNTIME_DIR=self.d.runtime_dir)
-        p = subprocess.run([os.environ["COLOCTL"], "delete", "g"], env=env, text=True,
-                           capture_output=True, timeout=30)
+        p = self.coloctl("delete", "g")
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(p.stdout, "Deleted guest 'g'; its disk since the last failover is "
                          "kept at %s\n" % g["run_disk"])
@@ -210,7 +227,7 @@ class ColoModeWatchdog(unittest.TestCase):
         self.assertEqual(deleted[0]["detail"], {"disk_kept": g["run_disk"]})
 
 
-class ColoInitialMigration(ColoModeWatchdog):
+class ColoInitialMigration(ColoFakePair):
     """The primary's monitor stops answering after the initial COLO migration has
     begun (QEMU 7.2 under TCG does this at the migration's first checkpoint): the
     secondary, asked first, says it is in COLO and so holds the whole guest, and it
@@ -219,18 +236,9 @@ class ColoInitialMigration(ColoModeWatchdog):
 
     fake_extra = "[name g-primary]\nhang=query-migrate\n"
     wait_protected = False
-    test_secondary_leaves_colo = test_primary_leaves_colo = None
-    test_checkpoint_never_ends = None
 
     def test_primary_hangs_in_initial_migration(self):
-        try:
-            f = wait_for("failover", lambda: (self.d.get("/v1/guests/g/failovers")
-                                              .json()["failovers"] or [None])[-1], 30)
-        except AssertionError:
-            for e in self.d.events()[-40:]:
-                print(e["kind"], e.get("member"), json.dumps(e.get("detail"))[:300],
-                      file=sys.stderr)
-            raise
+        f = self.wait_failover()
         self.d.wait_state("g", "running", 30)
         events = self.d.events()
         kinds = [e["kind"] for e in events]
@@ -252,7 +260,7 @@ class ColoInitialMigration(ColoModeWatchdog):
         self.d.wait_state("g", "stopped", 30)
 
 
-class ColoRestartWhileSyncing(ColoModeWatchdog):
+class ColoRestartWhileSyncing(ColoFakePair):
     """coloctld is killed (-9) while a protect mirrors the disk, and started again:
     half a protect is not worth finishing, so the new daemon undoes it. The primary
     runs on, unprotected and unchanged; the secondary and its files are gone, no
@@ -261,8 +269,6 @@ class ColoRestartWhileSyncing(ColoModeWatchdog):
     # the disk mirror stays short of ready for a minute: the restart lands in it
     fake_extra = "[name g-primary]\nmirror-ready-ms=60000\n"
     wait_protected = False
-    test_secondary_leaves_colo = test_primary_leaves_colo = None
-    test_checkpoint_never_ends = None
 
     def test_restart_while_syncing(self):
         wait_for("disk sync", lambda: (self.d.get("/v1/guests/g").json()["protection"] or {})
@@ -298,7 +304,7 @@ class ColoRestartWhileSyncing(ColoModeWatchdog):
         self.assertEqual(self.colo_files(), [])
 
 
-class ColoReplicationIoError(ColoModeWatchdog):
+class ColoReplicationIoError(ColoFakePair):
     """The primary's quorum reports its replication child bad (QUORUM_REPORT_BAD on
     colo-repl0: its writes no longer reach the secondary's disk). The secondary's copy
     is falling behind, so it goes; the primary keeps the guest. The fake sends the event
@@ -307,15 +313,12 @@ class ColoReplicationIoError(ColoModeWatchdog):
     fake_extra = ('[name g-primary]\nevents-on-sigwinch=QUORUM_REPORT_BAD:'
                   '{"type":"write","error":"Input/output error","node-name":"colo-repl0",'
                   '"sector-num":2048,"sectors-count":8}\n')
-    test_secondary_leaves_colo = test_primary_leaves_colo = None
-    test_checkpoint_never_ends = None
 
     def test_replication_write_error(self):
         before = self.members()
         last = self.d.last_event_id()
         os.kill(before["primary"]["pid"], signal.SIGWINCH)
-        f = wait_for("failover", lambda: (self.d.get("/v1/guests/g/failovers")
-                                          .json()["failovers"] or [None])[-1], 30)
+        f = self.wait_failover()
         self.d.wait_state("g", "running", 30)
         lost = [e for e in self.d.events(after=last) if e["kind"] == "colo-lost"]
         self.assertEqual(len(lost), 1)
@@ -330,7 +333,7 @@ class ColoReplicationIoError(ColoModeWatchdog):
         self.d.wait_state("g", "protected", 60)
 
 
-class ColoFailoverRefused(ColoModeWatchdog):
+class ColoFailoverRefused(ColoFakePair):
     """A failover asked for on demand that would keep a member whose monitor is late by
     more than half of hang-ms is refused (409): the other member would be fenced first
     and nothing might run the guest. The watchdog then finds that member hung on its
@@ -339,8 +342,6 @@ class ColoFailoverRefused(ColoModeWatchdog):
 
     fake_extra = "[name g-primary]\nhang=query-colo-status\n"
     hang_ms = 4000
-    test_secondary_leaves_colo = test_primary_leaves_colo = None
-    test_checkpoint_never_ends = None
 
     def test_refused_then_detected(self):
         before = self.members()
@@ -354,8 +355,7 @@ class ColoFailoverRefused(ColoModeWatchdog):
         self.assertTrue(pid_alive(before["secondary"]["pid"]))
         self.assertEqual(self.d.get("/v1/guests/g/failovers").json()["failovers"], [])
         # at hang-ms the watchdog calls the primary hung: the secondary takes over
-        f = wait_for("failover", lambda: (self.d.get("/v1/guests/g/failovers")
-                                          .json()["failovers"] or [None])[-1], 30)
+        f = self.wait_failover()
         self.assertTrue(f["ok"], f)
         self.assertEqual((f["cause"], f["lost_role"]), ("qmp-deadline", "primary"))
         wait_for("primary fenced", lambda: not pid_alive(before["primary"]["pid"]), 10)
@@ -363,7 +363,7 @@ class ColoFailoverRefused(ColoModeWatchdog):
         self.assertEqual(self.store_members(), [("primary", before["secondary"]["pid"])])
 
 
-class ColoReprotectRetry(ColoModeWatchdog):
+class ColoReprotectRetry(ColoFakePair):
     """An automatic re-protection that fails is tried again, each wait twice the one
     before (reprotect-delay-ms, then up to reprotect-retry-max-ms), until the spare
     host works again. Host b's QEMU binary is a wrapper that fails while a flag file
@@ -374,8 +374,6 @@ class ColoReprotectRetry(ColoModeWatchdog):
     daemon_extra = ("[host a]\naddress=127.0.0.1\n"
                     "[host b]\naddress=127.0.0.1\nqemu-binary=%(dir)s/qemu-b\n")
     guest_extra = {"host": "a"}
-    test_secondary_leaves_colo = test_primary_leaves_colo = None
-    test_checkpoint_never_ends = None
 
     def setUp(self):
         tmp = tempfile.mkdtemp(prefix="coloctl-wrapper-")
@@ -410,9 +408,7 @@ class ColoReprotectRetry(ColoModeWatchdog):
         g = self.d.get("/v1/guests/g").json()
         self.assertIn(g["state"], ("running", "syncing"))
         self.assertGreaterEqual(g["protection"]["reprotect_failures"], 2)
-        env = dict(os.environ, COLOCTL_RUNTIME_DIR=self.d.runtime_dir)
-        out = subprocess.run([os.environ["COLOCTL"], "show", "g"], env=env, text=True,
-                             capture_output=True, timeout=30).stdout
+        out = self.coloctl("show", "g").stdout
         self.assertRegex(out, r"Auto-reprotect: +yes, \d+ attempts failed, "
                               r"next one scheduled", out)
         # the spare host works again: the next attempt protects the guest
